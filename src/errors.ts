@@ -1,0 +1,45 @@
+// Typed errors. The CLI maps them to exit codes in one place (src/cli/exit.ts).
+//
+// UserError: something the person can fix (a bad file, a missing binary, a refused download).
+// It prints one clear line (plus an optional hint), never a stack trace.
+// Anything else that escapes is a bug in vm and is reported as such.
+
+import type { SpecProblem } from './model.js';
+
+export type UserErrorCode =
+  | 'SPEC_INVALID'
+  | 'SPEC_UNREADABLE'
+  | 'USAGE'
+  | 'NOT_A_TTY'
+  | 'ABORTED'
+  | 'SUPERVISOR_UNAVAILABLE'
+  | 'INSTALL_FAILED'
+  | 'CHECKSUM_MISMATCH'
+  | 'BINARY_UNUSABLE'
+  | 'STEP_FAILED'
+  | 'NOT_CONVERGED'
+  | 'UNHEALTHY'
+  | 'FILE_EXISTS';
+
+export class UserError extends Error {
+  override readonly name = 'UserError';
+  constructor(
+    readonly code: UserErrorCode,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The desired-state file has problems; each is located (file:line:col). Nothing was changed. */
+export class SpecError extends UserError {
+  constructor(readonly problems: readonly SpecProblem[]) {
+    super('SPEC_INVALID', problems.map(formatProblem).join('\n'));
+  }
+}
+
+export function formatProblem(p: SpecProblem): string {
+  const at = p.pointer === '' ? '' : ` (at ${p.pointer})`;
+  return `${p.file}:${p.line}:${p.column}: ${p.message}${at}`;
+}

@@ -1,0 +1,50 @@
+// The host port: every side effect vm has goes through this narrow interface (file system,
+// processes, HTTP, clock). The planner never sees it; observe and apply receive it.
+// Tests use the real implementation (src/platform/node-host.ts) against a temp HOME.
+
+import type { FileState } from '../model.js';
+
+export interface ExecResult {
+  /** Exit code; 127 when the program could not be started (ENOENT/EACCES). */
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Set when the program could not be started or was killed by the timeout. */
+  readonly error?: string;
+}
+
+export type HttpResult =
+  | { readonly ok: true; readonly status: number; readonly body: string }
+  | { readonly ok: false; readonly error: string };
+
+export interface Host {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly platform: NodeJS.Platform;
+  readonly arch: string;
+
+  /** Reads a file. A missing file is `{ exists: false }`, not an error. */
+  readFile(path: string): Promise<FileState>;
+  /** Mode bits (permission part) of a path, or undefined when absent. */
+  statMode(path: string): Promise<number | undefined>;
+  /**
+   * Writes atomically: a temp file in the same directory, fsync, final mode set, rename.
+   * Creates missing parent directories with `dirMode` (and tightens an existing parent to it).
+   */
+  writeFileAtomic(path: string, content: string, mode: number, dirMode: number): Promise<void>;
+  mkdirp(path: string, mode: number): Promise<void>;
+  /** Last `maxLines` lines of a text file, or [] when it is absent. */
+  tail(path: string, maxLines: number): Promise<string[]>;
+
+  /** Runs a program without a shell. Never throws for a non-zero exit. */
+  exec(
+    file: string,
+    args: readonly string[],
+    opts?: { readonly timeoutMs?: number; readonly env?: Record<string, string | undefined> },
+  ): Promise<ExecResult>;
+
+  /** One HTTP GET; never throws. */
+  httpGet(url: string, timeoutMs: number): Promise<HttpResult>;
+
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
