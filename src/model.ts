@@ -125,19 +125,18 @@ export type SupervisorState =
   | { readonly kind: 'unavailable'; readonly why: string };
 
 export interface LiveKitObserved {
+  /** Which service manager answered (the same `systemctl --user show` call that reads the unit). */
+  readonly supervisor: SupervisorState;
   readonly binary: BinaryState;
   readonly config: FileState;
   readonly keyFile: FileState;
   readonly keyDirMode: number | undefined;
+  /** systemd does not create the directory of an `append:` log path; a missing one fails the start. */
+  readonly logDirMode: number | undefined;
   readonly unitFile: FileState;
   /** undefined when the supervisor could not be asked. */
   readonly unit: UnitState | undefined;
   readonly health: HealthState;
-}
-
-export interface Observed {
-  readonly supervisor: SupervisorState;
-  readonly livekit: LiveKitObserved;
 }
 
 export type StepAction =
@@ -167,6 +166,7 @@ export type Effect =
       readonly mode: number;
       readonly dirMode: number;
     }
+  | { readonly kind: 'mkdir'; readonly path: string; readonly mode: number }
   | { readonly kind: 'systemctl'; readonly verb: 'daemon-reload' | 'enable' | 'disable' | 'start' | 'restart'; readonly unit: string }
   | { readonly kind: 'wait-healthy'; readonly url: string; readonly timeoutMs: number; readonly unit: string };
 
@@ -189,6 +189,8 @@ export interface Step {
 
 export interface Plan {
   readonly steps: readonly Step[];
+  /** What vm cannot change and the user must (e.g. install.path does not exist). Apply refuses. */
+  readonly blockers: readonly string[];
   readonly warnings: readonly string[];
   /** Facts the user should know that are not changes (e.g. "no file found: using the default"). */
   readonly notes: readonly string[];
@@ -204,5 +206,6 @@ export interface PlanJson {
     readonly action: StepAction;
     readonly reason: string;
   }>;
+  readonly blockers: readonly string[];
   readonly warnings: readonly string[];
 }

@@ -17,6 +17,13 @@ export type HttpResult =
   | { readonly ok: true; readonly status: number; readonly body: string }
   | { readonly ok: false; readonly error: string };
 
+export interface PathStat {
+  readonly kind: 'file' | 'dir' | 'other';
+  readonly mode: number;
+  /** The later of the path's own mtime (a symlink's) and its target's. */
+  readonly mtimeMs: number;
+}
+
 export interface Host {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly platform: NodeJS.Platform;
@@ -24,8 +31,8 @@ export interface Host {
 
   /** Reads a file. A missing file is `{ exists: false }`, not an error. */
   readFile(path: string): Promise<FileState>;
-  /** Mode bits (permission part) of a path, or undefined when absent. */
-  statMode(path: string): Promise<number | undefined>;
+  /** Follows symlinks. Undefined when absent. `mode` is the permission bits only. */
+  stat(path: string): Promise<PathStat | undefined>;
   /**
    * Writes atomically: a temp file in the same directory, fsync, final mode set, rename.
    * Creates missing parent directories with `dirMode` (and tightens an existing parent to it).

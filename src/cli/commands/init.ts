@@ -1,0 +1,23 @@
+import { constants } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { UserError } from '../../errors.js';
+import { initFileText } from '../../spec/default.js';
+import { EXIT } from '../exit.js';
+import type { CliIo } from '../io.js';
+
+export async function initCommand(io: CliIo, o: { file: string; force?: boolean }): Promise<number> {
+  const path = resolve(io.cwd, o.file);
+  await mkdir(dirname(path), { recursive: true });
+  try {
+    // O_EXCL unless --force: never overwrite a file the user wrote.
+    await writeFile(path, initFileText(), { flag: o.force === true ? 'w' : constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode: 0o644 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new UserError('FILE_EXISTS', `${path} already exists; nothing written`, 'pass --force to overwrite it');
+    }
+    throw e;
+  }
+  io.stdout.write(`wrote ${path}\nnext: \`vm plan -f ${o.file}\` to see what apply would do\n`);
+  return EXIT.ok;
+}

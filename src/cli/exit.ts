@@ -1,0 +1,33 @@
+// The one place errors become exit codes and messages. A user error is one clear line (and a
+// hint), never a stack trace; anything else is a bug in vm and says so.
+
+import { SpecError, UserError } from '../errors.js';
+import type { Output } from './io.js';
+
+export const EXIT = { ok: 0, error: 1, changes: 2, internal: 70 } as const;
+
+export function reportError(e: unknown, stderr: Output): number {
+  if (e instanceof SpecError) {
+    stderr.write(`${e.message}\n`);
+    stderr.write(`vm: ${e.problems.length === 1 ? 'the file has a problem' : `the file has ${e.problems.length} problems`}; nothing was changed\n`);
+    return EXIT.error;
+  }
+  if (e instanceof UserError) {
+    stderr.write(`vm: ${e.message}\n`);
+    if (e.hint !== undefined) stderr.write(`${e.hint.replace(/^/gm, '  ')}\n`);
+    return EXIT.error;
+  }
+  if (isSystemError(e)) {
+    // The machine said no (permissions, disk full, …): the user can act on that.
+    stderr.write(`vm: ${e.message}\n`);
+    return EXIT.error;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  stderr.write(`vm: internal error (this is a bug in vm, please report it): ${err.message}\n`);
+  if (err.stack !== undefined) stderr.write(`${err.stack}\n`);
+  return EXIT.internal;
+}
+
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}

@@ -1,0 +1,76 @@
+// argv → command. The only module that knows about argv and exit codes; commands are loaded on
+// demand so `vm plan` never pays for what only `vm apply` needs.
+
+import { Command, CommanderError } from 'commander';
+import { EXIT, reportError } from './exit.js';
+import type { CliIo } from './io.js';
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const run = (fn: () => Promise<number>) => async () => {
+    code = await fn();
+  };
+  const program = new Command('vm')
+    .description('Keeps Voice Mode services (LiveKit) exactly as voicemode.services.yaml says.')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError('(run `vm --help` for usage)');
+  const file = ['-f, --file <path>', 'the desired-state file (default: search, see README)'] as const;
+
+  program
+    .command('plan')
+    .description('show the steps apply would take, and why')
+    .option(...file)
+    .option('--json', 'print the plan as JSON')
+    .option('--detailed-exitcode', 'exit 2 when changes are pending')
+    .action(async (o: { file?: string; json?: boolean; detailedExitcode?: boolean }) => {
+      await run(async () => (await import('./commands/plan.js')).planCommand(io, o))();
+    });
+  program
+    .command('apply')
+    .description('take the steps: install, configure, start, and wait until healthy')
+    .option(...file)
+    .option('--json', 'print the result as JSON')
+    .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
+    .action(async (o: { file?: string; json?: boolean; yes?: boolean }) => {
+      await run(async () => (await import('./commands/apply.js')).applyCommand(io, o))();
+    });
+  program
+    .command('status')
+    .description('show each service: binary, config, unit, running, healthy')
+    .option(...file)
+    .option('--json', 'print the status as JSON')
+    .action(async (o: { file?: string; json?: boolean }) => {
+      await run(async () => (await import('./commands/status.js')).statusCommand(io, o))();
+    });
+  program
+    .command('validate')
+    .description('check the desired-state file and exit')
+    .option(...file)
+    .action(async (o: { file?: string }) => {
+      await run(async () => (await import('./commands/validate.js')).validateCommand(io, o))();
+    });
+  program
+    .command('init')
+    .description('write the default desired-state file, with comments')
+    .option('-f, --file <path>', 'where to write it', 'voicemode.services.yaml')
+    .option('--force', 'overwrite an existing file')
+    .action(async (o: { file: string; force?: boolean }) => {
+      await run(async () => (await import('./commands/init.js')).initCommand(io, o))();
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage errors were already printed.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.error;
+    }
+    return reportError(e, io.stderr);
+  }
+}
+
+declare const __VM_VERSION__: string | undefined;
+const VERSION = typeof __VM_VERSION__ === 'string' ? __VM_VERSION__ : '0.0.0-dev';
