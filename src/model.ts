@@ -34,7 +34,7 @@ export interface LiveKitDesired {
   readonly name: 'livekit';
   readonly state: 'running';
   readonly autostart: boolean;
-  /** Exact X.Y.Z. */
+  /** Exact X.Y.Z; '' only with install.path and no version declared (not pinned). */
   readonly version: string;
   readonly install: InstallMethod;
   readonly port: number;
@@ -79,6 +79,8 @@ export interface ServicePaths {
   readonly keyFile: string;
   readonly unitName: string;
   readonly unitFile: string;
+  /** The link `systemctl enable` creates (WantedBy=default.target); its presence is "enabled". */
+  readonly wantsLink: string;
   readonly logDir: string;
   readonly logFile: string;
 }
@@ -134,6 +136,12 @@ export interface LiveKitObserved {
   /** systemd does not create the directory of an `append:` log path; a missing one fails the start. */
   readonly logDirMode: number | undefined;
   readonly unitFile: FileState;
+  /**
+   * Whether the unit is enabled, read from its default.target.wants link. systemd's own
+   * UnitFileState is cached: after `systemctl --user disable` of a running unit, `show` kept
+   * saying `enabled` while `is-enabled` said `disabled` (systemd 252, seen in our tests).
+   */
+  readonly enabled: boolean;
   /** undefined when the supervisor could not be asked. */
   readonly unit: UnitState | undefined;
   readonly health: HealthState;

@@ -30,6 +30,7 @@ function livekitPaths(vmHome: string, xdgConfigHome: string, desired?: LiveKitDe
     keyFile: join(dir, 'keys.yaml'),
     unitName: 'voicemode-livekit.service',
     unitFile: join(xdgConfigHome, 'systemd', 'user', 'voicemode-livekit.service'),
+    wantsLink: join(xdgConfigHome, 'systemd', 'user', 'default.target.wants', 'voicemode-livekit.service'),
     logDir,
     logFile: join(logDir, 'livekit.log'),
   };

@@ -56,6 +56,7 @@ function converged(d: LiveKitDesired = desired(), over: Partial<LiveKitObserved>
     keyDirMode: 0o700,
     logDirMode: 0o700,
     unitFile: file(renderUnit(ctx.unitTemplate, paths.binary, paths), 0o644),
+    enabled: true,
     unit: activeUnit,
     health: { kind: 'healthy' },
     ...over,
@@ -70,6 +71,7 @@ const fresh: LiveKitObserved = {
   keyDirMode: undefined,
   logDirMode: undefined,
   unitFile: absent,
+  enabled: false,
   unit: { ...activeUnit, loadState: 'not-found', activeState: 'inactive', subState: 'dead', unitFileState: '', mainPid: 0, startedAtMs: undefined },
   health: { kind: 'unhealthy', detail: 'ECONNREFUSED' },
 };
@@ -113,6 +115,12 @@ describe('planning LiveKit', () => {
     expect(p.steps[0]?.reason).toContain('version 1.9.0 → 1.9.1');
   });
 
+  it('a binary deleted under a running LiveKit is reinstalled and the process restarted', () => {
+    const p = planLiveKit(desired(), converged(desired(), { binary: { kind: 'absent', path: paths.binary } }), paths, ctx);
+    expect(p.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['binary install', 'running restart', 'healthy wait-healthy']);
+    expect(p.steps[1]?.reason).toContain('binary reinstalled');
+  });
+
   it('a hand-edited unit is rewritten, reloaded and restarted', () => {
     const o = converged();
     const p = planLiveKit(desired(), { ...o, unitFile: file('[Service]\nExecStart=/bin/true\n', 0o644) }, paths, ctx);
@@ -125,7 +133,7 @@ describe('planning LiveKit', () => {
   });
 
   it('a disabled unit with autostart is enabled and nothing else', () => {
-    expect(summary(desired(), converged(desired(), { unit: { ...activeUnit, unitFileState: 'disabled' } }))).toEqual(['unit enable']);
+    expect(summary(desired(), converged(desired(), { enabled: false }))).toEqual(['unit enable']);
     expect(summary(desired({ autostart: false }), converged(desired({ autostart: false })))).toEqual(['unit disable']);
   });
 

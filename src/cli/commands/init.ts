@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { packageRoot } from '../../assets.js';
 import { UserError } from '../../errors.js';
 import { initFileText } from '../../spec/default.js';
 import { EXIT } from '../exit.js';
@@ -11,7 +12,7 @@ export async function initCommand(io: CliIo, o: { file: string; force?: boolean 
   await mkdir(dirname(path), { recursive: true });
   try {
     // O_EXCL unless --force: never overwrite a file the user wrote.
-    await writeFile(path, initFileText(), { flag: o.force === true ? 'w' : constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode: 0o644 });
+    await writeFile(path, initFileText(`${packageRoot()}/schemas/voicemode.services.schema.json`), { flag: o.force === true ? 'w' : constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode: 0o644 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new UserError('FILE_EXISTS', `${path} already exists; nothing written`, 'pass --force to overwrite it');

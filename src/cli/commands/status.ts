@@ -32,7 +32,7 @@ export async function statusCommand(io: CliIo, o: { file?: string; json?: boolea
       name: p.unitName,
       path: p.unitFile,
       up_to_date: pending('unit').filter((s) => s.action !== 'enable' && s.action !== 'disable').length === 0,
-      enabled: unit?.unitFileState === 'enabled',
+      enabled: lk.enabled,
     },
     running: { active: running, pid: running ? unit.mainPid : null, state: unit === undefined ? 'unknown' : `${unit.activeState}/${unit.subState}` },
     healthy: lk.health.kind === 'healthy',

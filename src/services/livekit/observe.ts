@@ -7,20 +7,22 @@ import { showUnit } from '../../platform/systemd.js';
 import { healthUrl } from './render.js';
 
 export async function observeLiveKit(host: Host, desired: LiveKitDesired, paths: ServicePaths): Promise<LiveKitObserved> {
-  const [binary, config, keyFile, keyDirMode, logDirMode, unitFile, show, health] = await Promise.all([
+  const [binary, config, keyFile, keyDirMode, logDirMode, unitFile, wants, show, health] = await Promise.all([
     observeBinary(host, paths.binary),
     host.readFile(paths.config),
     host.readFile(paths.keyFile),
     host.stat(paths.dir).then((s) => s?.mode),
     host.stat(paths.logDir).then((s) => s?.mode),
     host.readFile(paths.unitFile),
+    host.stat(paths.wantsLink),
     showUnit(host, paths.unitName),
     observeHealth(host, healthUrl(desired)),
   ]);
   const supervisor: SupervisorState = show.ok
     ? { kind: 'systemd', why: 'a systemd user manager answers' }
     : { kind: 'unavailable', why: show.why };
-  return { supervisor, binary, config, keyFile, keyDirMode, logDirMode, unitFile, unit: show.ok ? show.unit : undefined, health };
+  const enabled = wants !== undefined;
+  return { supervisor, binary, config, keyFile, keyDirMode, logDirMode, unitFile, enabled, unit: show.ok ? show.unit : undefined, health };
 }
 
 export async function observeBinary(host: Host, path: string): Promise<BinaryState> {

@@ -65,7 +65,8 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
         versionsDir: paths.versionsDir,
         link: paths.binary,
       });
-      if (bin.kind === 'present') restartBecause.push(`version ${bin.version} → ${d.version}`);
+      // Whatever the reason, a running process still runs the old file: restart it.
+      restartBecause.push(bin.kind === 'present' ? `version ${bin.version} → ${d.version}` : 'binary reinstalled');
     }
   }
 
@@ -126,9 +127,9 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
       add('unit', 'daemon-reload', why, { kind: 'systemctl', verb: 'daemon-reload', unit: paths.unitName });
       if (unit.needDaemonReload && unitWhy === undefined) restartBecause.push('unit reloaded');
     }
-    if (d.autostart && unit.unitFileState !== 'enabled') {
-      add('unit', 'enable', `autostart: true but the unit is ${unit.unitFileState || 'not enabled'}`, { kind: 'systemctl', verb: 'enable', unit: paths.unitName });
-    } else if (!d.autostart && unit.unitFileState === 'enabled') {
+    if (d.autostart && !lk.enabled) {
+      add('unit', 'enable', 'autostart: true but the unit is not enabled', { kind: 'systemctl', verb: 'enable', unit: paths.unitName });
+    } else if (!d.autostart && lk.enabled) {
       add('unit', 'disable', 'autostart: false but the unit is enabled', { kind: 'systemctl', verb: 'disable', unit: paths.unitName });
     }
   }

@@ -1,0 +1,90 @@
+// `vm plan` on a converged machine, timed against a bare `node -e 0` in the same run.
+// Runs are paired and alternated (these machines are noisy), and we report medians and the
+// median of the per-pair ratios. Peak RSS is read from /proc/self/status (VmHWM) at exit, in
+// separate runs so the measurement does not slow the timed ones.
+//
+// Run: npm run bench   (vitest runs this file with bench/vitest.config.ts; it needs root for the
+// private systemd user manager, like the tests). It prints figures; it asserts no target.
+
+import { spawnSync } from 'node:child_process';
+import { it } from 'vitest';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { freePorts } from '../test/helpers/ports.js';
+import { startReleaseServer } from '../test/helpers/release-server.js';
+import { standinScript } from '../test/helpers/standin.js';
+import { startUserManager } from '../test/helpers/systemd.js';
+import { ROOT } from '../test/helpers/vm.js';
+
+const PAIRS = Number(process.env['BENCH_PAIRS'] ?? 20);
+const RSS_RUNS = 5;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+function timed(args: string[], env: NodeJS.ProcessEnv): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
+  return ms;
+}
+
+function peakRssMiB(args: string[], env: NodeJS.ProcessEnv): number {
+  // bench/peak-rss.cjs prints the process's VmHWM (peak resident set) to stderr at exit.
+  const r = spawnSync(process.execPath, ['--require', `${ROOT}bench/peak-rss.cjs`, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const m = /VMHWM (\d+)/.exec(r.stderr.toString());
+  if (m?.[1] === undefined) throw new Error(`no peak RSS reported: ${r.stderr.toString()}`);
+  return Number(m[1]) / 1024;
+}
+
+async function main(): Promise<void> {
+  const um = await startUserManager();
+  const rel = await startReleaseServer({ releases: [{ version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 300 }) }] });
+  try {
+    const [port, tcp] = (await freePorts(2)) as [number, number];
+    const dir = `${um.env.HOME}/dotfiles`;
+    await mkdir(dir, { recursive: true });
+    const spec = `${dir}/voicemode.services.yaml`;
+    await writeFile(spec, `version: 1\nservices:\n  livekit:\n    version: 1.9.0\n    install: { base_url: "${rel.baseUrl}" }\n    port: ${port}\n    rtc: { tcp_port: ${tcp} }\n`);
+    const env = { PATH: process.env['PATH'], ...um.env, VOICEMODE_SERVICES_FILE: spec };
+    const vm = [`${ROOT}bin/vm.mjs`, 'plan', '--detailed-exitcode'];
+    const apply = spawnSync(process.execPath, [`${ROOT}bin/vm.mjs`, 'apply', '--yes'], { env, encoding: 'utf8' });
+    if (apply.status !== 0) throw new Error(`apply failed: ${apply.stderr}`);
+    timed(vm, env); // converged: exit 0 (detailed-exitcode would make pending changes exit 2)
+    timed(['-e', '0'], env);
+
+    const base: number[] = [];
+    const plan: number[] = [];
+    const ratios: number[] = [];
+    for (let i = 0; i < PAIRS; i++) {
+      const order = i % 2 === 0;
+      const a = order ? timed(['-e', '0'], env) : 0;
+      const b = timed(vm, env);
+      const c = order ? a : timed(['-e', '0'], env);
+      base.push(c);
+      plan.push(b);
+      ratios.push(b / c);
+    }
+    const rssPlan = median(Array.from({ length: RSS_RUNS }, () => peakRssMiB(vm, env)));
+    const rssBase = median(Array.from({ length: RSS_RUNS }, () => peakRssMiB(['-e', '0'], env)));
+    const out = {
+      pairs: PAIRS,
+      node_e0_median_ms: +median(base).toFixed(1),
+      vm_plan_median_ms: +median(plan).toFixed(1),
+      ratio_of_medians: +(median(plan) / median(base)).toFixed(2),
+      median_of_pair_ratios: +median(ratios).toFixed(2),
+      peak_rss_mib: { vm_plan: +rssPlan.toFixed(1), node_e0: +rssBase.toFixed(1) },
+      targets: { ratio: '<= 1.6', rss_mib: '<= 60' },
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } finally {
+    spawnSync('systemctl', ['--user', 'stop', 'voicemode-livekit.service'], { env: { PATH: process.env['PATH'], ...um.env } });
+    await um.stop();
+    await rel.close();
+  }
+}
+
+it('vm plan on a converged machine, against node -e 0', main, 300_000);

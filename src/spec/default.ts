@@ -1,0 +1,94 @@
+// The built-in desired state (used when no file is found) and the commented file `vm init`
+// writes. Both are built from the same constants, and a test proves the file parses to exactly
+// this default, so they cannot drift apart.
+
+import type { DesiredState, LiveKitDesired } from '../model.js';
+
+/** The LiveKit version vm installs when the user has not chosen one. */
+export const DEFAULT_LIVEKIT_VERSION = '1.9.0';
+export const DEFAULT_BASE_URL = 'https://github.com/livekit/livekit/releases';
+/**
+ * The schema's $id: a name, not a place (the schema is not published on the web yet). Editors
+ * get the schema from the `$schema=` path that `vm init` writes: the copy installed with vm.
+ */
+export const SCHEMA_ID = 'urn:voicemode:vm:schema:services:1';
+/** The API key name vm generates (with a random secret) when the file declares no keys. */
+export const GENERATED_API_KEY = 'devkey';
+
+/** Every default in one place; normalise.ts fills omitted values from here. */
+export const DEFAULTS = {
+  supervisor: 'auto',
+  state: 'running',
+  autostart: true,
+  baseUrl: DEFAULT_BASE_URL,
+  port: 7880,
+  // Loopback only: LiveKit listens on every interface when bind_addresses is empty.
+  bindAddresses: ['127.0.0.1'],
+  rtc: { portRangeStart: 50000, portRangeEnd: 60000, tcpPort: 7881, useExternalIp: false },
+  room: { autoCreate: true, emptyTimeout: 300 },
+  logLevel: 'info',
+  healthTimeoutMs: 30_000,
+} as const;
+
+export function defaultLiveKit(): LiveKitDesired {
+  return {
+    name: 'livekit',
+    state: DEFAULTS.state,
+    autostart: DEFAULTS.autostart,
+    version: DEFAULT_LIVEKIT_VERSION,
+    install: { method: 'release', baseUrl: DEFAULTS.baseUrl },
+    port: DEFAULTS.port,
+    bindAddresses: [...DEFAULTS.bindAddresses],
+    rtc: { ...DEFAULTS.rtc },
+    keys: { kind: 'generated', apiKey: GENERATED_API_KEY },
+    room: { ...DEFAULTS.room },
+    logging: { level: DEFAULTS.logLevel },
+    health: { timeoutMs: DEFAULTS.healthTimeoutMs },
+  };
+}
+
+/** What vm manages when no voicemode.services.yaml is found: LiveKit on loopback. */
+export function defaultDesired(): DesiredState {
+  return { source: { kind: 'default' }, supervisor: DEFAULTS.supervisor, services: { livekit: defaultLiveKit() } };
+}
+
+/** The file `vm init` writes: the built-in default, every option shown and explained. */
+export function initFileText(schemaPath: string): string {
+  const d = DEFAULTS;
+  // [code, comment]: comments line up in one column.
+  const rows: ReadonlyArray<readonly [string, string?]> = [
+    [`# yaml-language-server: $schema=${schemaPath}`],
+    ['# The services vm keeps on this machine. `vm plan` shows what would change, `vm apply` does it.'],
+    ['# Every value below is the default; commented lines show options you may add.'],
+    ['version: 1', 'format of this file (not the LiveKit version)'],
+    [`supervisor: ${d.supervisor}`, 'auto | systemd (launchd and process are planned)'],
+    [''],
+    ['services:'],
+    ['  livekit:'],
+    [`    state: ${d.state}`, 'only running for now'],
+    [`    autostart: ${String(d.autostart)}`, 'start LiveKit when you log in'],
+    [`    version: ${DEFAULT_LIVEKIT_VERSION}`, 'exact livekit-server version X.Y.Z'],
+    ['    install:'],
+    ['      method: release', 'release: official GitHub download, checksum verified; path: your own binary'],
+    [`      base_url: ${d.baseUrl}`, 'where releases come from (https)'],
+    ['      # path: ~/bin/livekit-server', 'with method: path, the binary to run (then drop base_url)'],
+    [`    port: ${d.port}`, 'HTTP and WebSocket port (TCP)'],
+    [`    bind_addresses: [${d.bindAddresses.join(', ')}]`, 'loopback only; add a LAN address to reach it from other machines'],
+    ['    rtc:'],
+    [`      port_range_start: ${d.rtc.portRangeStart}`, 'first UDP port for media'],
+    [`      port_range_end: ${d.rtc.portRangeEnd}`, 'last UDP port for media'],
+    [`      tcp_port: ${d.rtc.tcpPort}`, 'TCP media fallback when UDP is blocked'],
+    [`      use_external_ip: ${String(d.rtc.useExternalIp)}`, 'true: discover and advertise the public IP (STUN)'],
+    ['    # keys:', `api key: secret. Left out, vm generates "${GENERATED_API_KEY}" with a random secret`],
+    ['    #   mykey: "replace-with-a-random-secret-of-32-or-more-chars"'],
+    ['    room:'],
+    [`      auto_create: ${String(d.room.autoCreate)}`, 'create a room when the first participant joins'],
+    [`      empty_timeout: ${d.room.emptyTimeout}`, 'seconds an empty room is kept'],
+    ['    logging:'],
+    [`      level: ${d.logLevel}`, 'debug | info | warn | error'],
+    ['    health:'],
+    [`      timeout: ${d.healthTimeoutMs / 1000}s`, 'how long apply waits for LiveKit to answer OK: 500ms, 30s, 2m'],
+  ];
+  const width = 36;
+  return rows.map(([code, comment]) => (comment === undefined ? code : `${code.padEnd(width - 1)} # ${comment}`)).join('\n') + '\n';
+}

@@ -1,0 +1,199 @@
+// Turns one ajv error into words a person can act on, and says where it belongs: the JSON
+// pointer of the offending node and whether to point at its key or its value.
+// Pure: no I/O, no positions (validate.ts locates).
+
+import type { ErrorObject } from 'ajv';
+import { allowedKeys } from './generated/validate.js';
+import { pointerSegments } from './parse.js';
+
+export interface Described {
+  readonly pointer: string;
+  readonly part: 'key' | 'value';
+  readonly message: string;
+}
+
+/** Planned values that are not implemented yet, by instance path: they deserve more than "invalid". */
+const NOT_YET: Readonly<Record<string, readonly string[]>> = {
+  '/supervisor': ['launchd', 'process'],
+  '/services/livekit/state': ['stopped', 'absent'],
+  '/services/livekit/install/method': ['brew', 'script', 'auto'],
+};
+
+/** Keys the schema's if/then/else allows with one install method only. */
+const ONLY_WITH: Readonly<Record<string, string>> = {
+  '/services/livekit/install/path': 'path is only used with `method: path`',
+  '/services/livekit/install/base_url': 'base_url is only used with `method: release` (the default)',
+};
+
+/** Why a key is required, when the schema requires it conditionally (then/else). */
+const REQUIRED_WHEN: Readonly<Record<string, string>> = {
+  version: ' (needed with install method release, the default; or set install.method: path)',
+  path: ' (needed with `method: path`)',
+};
+
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  object: 'a mapping (key: value)', array: 'a list', string: 'text',
+  integer: 'a whole number', number: 'a number', boolean: 'true or false',
+};
+
+/** Pointer with list indices and user-chosen key names replaced by `*`, to look up rules by shape. */
+export function shape(pointer: string): string {
+  return pointer.replace(/\/bind_addresses\/\d+$/, '/bind_addresses/*').replace(/\/keys\/[^/]+$/, '/keys/*');
+}
+
+export function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+export function valueAt(data: unknown, pointer: string): unknown {
+  const step = (v: unknown, seg: string): unknown => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[seg] : undefined);
+  return pointerSegments(pointer).reduce<unknown>(step, data);
+}
+
+/** How a value reads in a message: strings quoted, collections named, null as "nothing". */
+export function show(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  return String(v);
+}
+
+/** The name a message uses for the node at `pointer`: `port`, `bind_addresses[1]`, `key "devkey"`. */
+export function subject(pointer: string): string {
+  const segs = pointerSegments(pointer);
+  const last = segs.at(-1) ?? '';
+  const parent = segs.at(-2) ?? '';
+  if (parent === 'keys') return `the secret of key ${JSON.stringify(last)}`;
+  if (/^\d+$/.test(last)) return `${parent}[${last}]`;
+  return last === '' ? 'the file' : last;
+}
+
+/** The option a typo most likely meant: a prefix either way, or within a small edit distance. */
+function closest(word: string, options: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  if (w.length < 2) return undefined;
+  const dist = (b: string): number => {
+    let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= w.length; i++) {
+      const cur = [i];
+      for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (w[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+    return prev[b.length] ?? Infinity;
+  };
+  const scored = options.map((o) => ({ o, d: w.startsWith(o.toLowerCase()) || o.toLowerCase().startsWith(w) ? 0 : dist(o.toLowerCase()) }));
+  const best = scored.sort((x, y) => x.d - y.d)[0];
+  return best !== undefined && best.d <= Math.max(1, Math.floor(w.length / 3)) ? best.o : undefined;
+}
+
+function patternMessage(pointer: string, value: unknown, source: string | undefined): string {
+  const s = typeof value === 'string' ? value : '';
+  switch (shape(pointer)) {
+    case '/services/livekit/version':
+      return `version must be an exact X.Y.Z such as 1.9.0, without a leading v (got ${show(value)})`;
+    case '/services/livekit/install/path':
+      if (!s.startsWith('/') && !s.startsWith('~/')) return `path must be absolute or start with ~/ (got ${show(value)})`;
+      if (s.includes('%')) return 'path must not contain %: systemd would read it as a unit specifier';
+      return 'path must not contain newlines or control characters';
+    case '/services/livekit/install/base_url':
+      return `base_url must start with https:// (got ${show(value)})`;
+    case '/services/livekit/bind_addresses/*':
+      if (/^[0-9.]+$/.test(s)) return `${subject(pointer)} is not a valid IPv4 address (got ${show(value)})`;
+      return `${subject(pointer)} must be an IP address such as 127.0.0.1 or ::1, not a host name (got ${show(value)})`;
+    case '/services/livekit/keys/*':
+      return `${subject(pointer)} must be non-empty text without newlines or control characters`;
+    case '/services/livekit/health/timeout':
+      return `timeout must be a duration such as 500ms, 30s or 2m, or a number of seconds (got ${source ?? show(value)})`;
+    default:
+      return `${subject(pointer)} has the wrong form (got ${show(value)})`;
+  }
+}
+
+/**
+ * One ajv error → what to tell the user, or undefined for wrapper errors that only repeat
+ * what their sub-errors already say (if/then/else, propertyNames, anyOf/oneOf).
+ */
+export function describe(err: ErrorObject, data: unknown, source: (pointer: string) => string | undefined): Described | undefined {
+  const at = err.instancePath;
+  const value = valueAt(data, at);
+  const p = err.params as Record<string, unknown>;
+  const name = subject(at);
+  switch (err.keyword) {
+    case 'if':
+    case 'propertyNames':
+    case 'anyOf':
+    case 'oneOf':
+      return undefined;
+    case 'additionalProperties': {
+      const key = String(p['additionalProperty']);
+      const allowed = allowedKeys[at] ?? [];
+      const guess = closest(key, allowed);
+      const hint = guess === undefined ? '' : ` (did you mean "${guess}"?)`;
+      return { pointer: `${at}/${escapePointer(key)}`, part: 'key', message: `unknown key ${JSON.stringify(key)}${hint}; allowed here: ${allowed.join(', ')}` };
+    }
+    case 'false schema':
+      return { pointer: at, part: 'key', message: ONLY_WITH[at] ?? `${name} is not allowed here` };
+    case 'required': {
+      const key = String(p['missingProperty']);
+      const when = /\/(then|else)\//.test(err.schemaPath) ? (REQUIRED_WHEN[key] ?? '') : '';
+      const where = at === '' ? '' : ` in ${name}`;
+      return { pointer: `${at}/${escapePointer(key)}`, part: 'key', message: `missing key ${JSON.stringify(key)}${where}${when}` };
+    }
+    case 'type': {
+      if (at === '') {
+        const message = value === null || value === undefined
+          ? 'the file is empty; it needs at least `version: 1`'
+          : `the file must be a mapping of keys (like \`version: 1\`), not ${show(value)}`;
+        return { pointer: '', part: 'value', message };
+      }
+      // `version: 1.9` is a YAML number; saying "quote it" would only lead to the next error.
+      if (shape(at) === '/services/livekit/version') return { pointer: at, part: 'value', message: patternMessage(at, value, source(at)) };
+      const types = Array.isArray(p['type']) ? (p['type'] as string[]) : [String(p['type'])];
+      const expected = shape(at) === '/services/livekit/health/timeout' ? 'a duration such as 30s or a number of seconds' : types.map((t) => TYPE_NAMES[t] ?? t).join(' or ');
+      // Show a number as written (0777, 1e3), not as JavaScript prints it.
+      const written = typeof value === 'number' || typeof value === 'boolean' ? (source(at) ?? String(value)) : undefined;
+      const quote = types.includes('string') && written !== undefined ? `; put it in quotes: "${written}"` : '';
+      return { pointer: at, part: 'value', message: `${name} must be ${expected}, got ${written ?? show(value)}${quote}` };
+    }
+    case 'enum': {
+      const allowed = (p['allowedValues'] as unknown[]).map(String);
+      if (typeof value === 'string' && NOT_YET[at]?.includes(value)) {
+        return { pointer: at, part: 'value', message: `${name} ${show(value)} is not supported yet (supported: ${allowed.join(', ')})` };
+      }
+      const guess = typeof value === 'string' ? closest(value, allowed) : undefined;
+      const hint = guess === undefined ? '' : ` (did you mean "${guess}"?)`;
+      return { pointer: at, part: 'value', message: `${name} must be one of ${allowed.join(', ')}; got ${show(value)}${hint}` };
+    }
+    case 'const': {
+      const hint = at === '/version' ? ' is the file format and' : '';
+      const where = at === '/version' ? '; the LiveKit version goes under services.livekit.version' : '';
+      return { pointer: at, part: 'value', message: `${name}${hint} must be ${show(p['allowedValue'])} (got ${show(value)})${where}` };
+    }
+    case 'pattern':
+      if (err.propertyName !== undefined) {
+        return {
+          pointer: `${at}/${escapePointer(err.propertyName)}`,
+          part: 'key',
+          message: `key name ${JSON.stringify(err.propertyName)} may only use letters, digits, _ and - (1 to 64 of them)`,
+        };
+      }
+      return { pointer: at, part: 'value', message: patternMessage(at, value, source(at)) };
+    case 'minimum':
+      return { pointer: at, part: 'value', message: `${name} must be at least ${String(p['limit'])} (got ${show(value)})` };
+    case 'maximum':
+      return { pointer: at, part: 'value', message: `${name} must be at most ${String(p['limit'])} (got ${show(value)})` };
+    case 'exclusiveMinimum':
+      return { pointer: at, part: 'value', message: `${name} must be greater than ${String(p['limit'])} (got ${show(value)})` };
+    case 'minItems':
+      return { pointer: at, part: 'value', message: `${name} must list at least one address` };
+    case 'uniqueItems': {
+      const later = Math.max(Number(p['i']), Number(p['j']));
+      return { pointer: `${at}/${later}`, part: 'value', message: `${name} lists ${show(valueAt(value, `/${later}`))} twice` };
+    }
+    case 'minProperties':
+      return { pointer: at, part: 'key', message: `${name} must declare at least one key, or be left out so vm generates one` };
+    default:
+      return { pointer: at, part: 'value', message: `${name} ${err.message ?? 'is not valid'}` };
+  }
+}

@@ -1,0 +1,164 @@
+// What a user sees for a file the schema rejects: one located line per problem, in file order.
+
+import { describe, expect, it } from 'vitest';
+import { SpecError, formatProblem } from '../../src/errors.js';
+import { validateText } from '../../src/spec/load.js';
+
+const env = { HOME: '/home/u' };
+
+function problems(text: string): string[] {
+  try {
+    validateText(text, 'vm.yaml', env);
+  } catch (e) {
+    if (e instanceof SpecError) return e.problems.map(formatProblem);
+    throw e;
+  }
+  throw new Error('expected the file to be rejected');
+}
+
+const lk = (body: string): string => `version: 1\nservices:\n  livekit:\n    version: 1.9.0\n${body}`;
+
+describe('unknown keys', () => {
+  it('at the top level point at the key and list the allowed keys', () => {
+    expect(problems('version: 1\nservces: {}\n')).toEqual([
+      'vm.yaml:2:1: unknown key "servces" (did you mean "services"?); allowed here: version, supervisor, services (at /servces)',
+    ]);
+  });
+
+  it('nested in livekit point at the key, not at livekit', () => {
+    expect(problems(lk('    rtc:\n      tcp_prot: 7881\n'))).toEqual([
+      'vm.yaml:6:7: unknown key "tcp_prot" (did you mean "tcp_port"?); allowed here: port_range_start, port_range_end, tcp_port, use_external_ip (at /services/livekit/rtc/tcp_prot)',
+    ]);
+  });
+
+  it('inside a flow mapping point at the key', () => {
+    expect(problems(lk('    room: { auto_create: true, max_participants: 5 }\n'))[0]).toMatch(
+      /^vm\.yaml:5:32: unknown key "max_participants"; allowed here: auto_create, empty_timeout/,
+    );
+  });
+
+  it('for a service vm does not manage yet lists livekit', () => {
+    expect(problems('version: 1\nservices:\n  redis: {}\n')).toEqual(['vm.yaml:3:3: unknown key "redis"; allowed here: livekit (at /services/redis)']);
+  });
+});
+
+describe('wrong types and values', () => {
+  it('a port written as text says it must be a whole number', () => {
+    expect(problems(lk('    port: "7880"\n'))).toEqual(['vm.yaml:5:11: port must be a whole number, got "7880" (at /services/livekit/port)']);
+  });
+
+  it('yes is not a boolean in YAML 1.2', () => {
+    expect(problems(lk('    autostart: yes\n'))).toEqual(['vm.yaml:5:16: autostart must be true or false, got "yes" (at /services/livekit/autostart)']);
+  });
+
+  it('a numeric secret asks for quotes, showing what was written', () => {
+    expect(problems(lk('    keys:\n      mykey: 0777\n'))).toEqual([
+      'vm.yaml:6:14: the secret of key "mykey" must be text, got 0777; put it in quotes: "0777" (at /services/livekit/keys/mykey)',
+    ]);
+  });
+
+  it('livekit: with nothing after it is reported on that line', () => {
+    expect(problems('version: 1\nservices:\n  livekit:\n')).toEqual(['vm.yaml:3:3: livekit must be a mapping (key: value), got nothing (at /services/livekit)']);
+  });
+
+  it('an enum lists the allowed values and guesses a typo', () => {
+    expect(problems(lk('    logging: { level: warning }\n'))).toEqual([
+      'vm.yaml:5:23: level must be one of debug, info, warn, error; got "warning" (did you mean "warn"?) (at /services/livekit/logging/level)',
+    ]);
+  });
+
+  it('a version that is not X.Y.Z explains the form', () => {
+    expect(problems('version: 1\nservices:\n  livekit:\n    version: v1.9.0\n')).toEqual([
+      'vm.yaml:4:14: version must be an exact X.Y.Z such as 1.9.0, without a leading v (got "v1.9.0") (at /services/livekit/version)',
+    ]);
+  });
+
+  it('a port out of range says the limit', () => {
+    expect(problems(lk('    port: 70000\n'))).toEqual(['vm.yaml:5:11: port must be at most 65535 (got 70000) (at /services/livekit/port)']);
+  });
+
+  it('a host name in bind_addresses is refused', () => {
+    expect(problems(lk('    bind_addresses: [localhost]\n'))[0]).toMatch(/^vm\.yaml:5:22: bind_addresses\[0\] must be an IP address/);
+    expect(problems(lk('    bind_addresses: [10.0.0.300]\n'))[0]).toMatch(/^vm\.yaml:5:22: bind_addresses\[0\] is not a valid IPv4 address/);
+  });
+
+  it('a relative install path asks for an absolute one', () => {
+    expect(problems('version: 1\nservices:\n  livekit:\n    install:\n      method: path\n      path: bin/livekit-server\n')).toEqual([
+      'vm.yaml:6:13: path must be absolute or start with ~/ (got "bin/livekit-server") (at /services/livekit/install/path)',
+    ]);
+  });
+
+  it('a % in the install path is refused because systemd would expand it', () => {
+    expect(problems('version: 1\nservices:\n  livekit:\n    install:\n      method: path\n      path: /opt/100%/livekit-server\n')[0]).toMatch(
+      /^vm\.yaml:6:13: path must not contain %/,
+    );
+  });
+});
+
+describe('required keys and install methods', () => {
+  it('an empty file says what it needs', () => {
+    expect(problems('# nothing yet\n')).toEqual(['vm.yaml:1:1: the file is empty; it needs at least `version: 1`']);
+  });
+
+  it('a missing version points at livekit and says why it is needed', () => {
+    expect(problems('version: 1\nservices:\n  livekit:\n    port: 7880\n')).toEqual([
+      'vm.yaml:3:3: missing key "version" in livekit (needed with install method release, the default; or set install.method: path) (at /services/livekit/version)',
+    ]);
+  });
+
+  it('method: path without path names the missing key; base_url is out of place there', () => {
+    expect(problems('version: 1\nservices:\n  livekit:\n    install:\n      method: path\n      base_url: https://example.com\n')).toEqual([
+      'vm.yaml:4:5: missing key "path" in install (needed with `method: path`) (at /services/livekit/install/path)',
+      'vm.yaml:6:7: base_url is only used with `method: release` (the default) (at /services/livekit/install/base_url)',
+    ]);
+  });
+
+  it('path with the release method is out of place', () => {
+    expect(problems(lk('    install:\n      path: /opt/livekit-server\n'))).toEqual([
+      'vm.yaml:6:7: path is only used with `method: path` (at /services/livekit/install/path)',
+    ]);
+  });
+
+  it('planned values say "not supported yet" instead of "invalid"', () => {
+    expect(problems('version: 1\nsupervisor: launchd\nservices:\n  livekit:\n    version: 1.9.0\n    state: stopped\n    install: { method: brew }\n')).toEqual([
+      'vm.yaml:2:13: supervisor "launchd" is not supported yet (supported: auto, systemd) (at /supervisor)',
+      'vm.yaml:6:12: state "stopped" is not supported yet (supported: running) (at /services/livekit/state)',
+      'vm.yaml:7:24: method "brew" is not supported yet (supported: release, path) (at /services/livekit/install/method)',
+    ]);
+  });
+
+  it('the format version must be 1, with a hint when it looks like a LiveKit version', () => {
+    expect(problems('version: 1.9.0\n')[0]).toBe(
+      'vm.yaml:1:10: version is the file format and must be 1 (got "1.9.0"); the LiveKit version goes under services.livekit.version (at /version)',
+    );
+  });
+
+  it('keys: {} asks for a key or for leaving keys out', () => {
+    expect(problems(lk('    keys: {}\n'))).toEqual([
+      'vm.yaml:5:5: keys must declare at least one key, or be left out so vm generates one (at /services/livekit/keys)',
+    ]);
+  });
+
+  it('a key name with a space is located at the key', () => {
+    expect(problems(lk('    keys:\n      "my key": "0123456789abcdef0123456789abcdef"\n'))).toEqual([
+      'vm.yaml:6:7: key name "my key" may only use letters, digits, _ and - (1 to 64 of them) (at /services/livekit/keys/my key)',
+    ]);
+  });
+});
+
+describe('many problems', () => {
+  it('are all reported, once each, in file order', () => {
+    const out = problems(
+      'supervisor: process\nextra: 1\nservices:\n  livekit:\n    prot: 7880\n    version: 1.9\n    bind_addresses: [127.0.0.1, 127.0.0.1]\n    health: { timeout: soon }\n',
+    );
+    expect(out.map((l) => l.split(': ')[0])).toEqual(['vm.yaml:1:1', 'vm.yaml:1:13', 'vm.yaml:2:1', 'vm.yaml:5:5', 'vm.yaml:6:14', 'vm.yaml:7:33', 'vm.yaml:8:24']);
+    expect(out[0]).toContain('missing key "version"');
+    expect(out[5]).toContain('bind_addresses lists "127.0.0.1" twice');
+    expect(out[6]).toContain('timeout must be a duration such as 500ms, 30s or 2m');
+  });
+
+  it('never show ajv wording or stack traces', () => {
+    const out = problems('version: 1\nservices:\n  livekit:\n    install: { method: path, base_url: x }\n    health: { timeout: [1] }\n').join('\n');
+    expect(out).not.toMatch(/must match|boolean schema|NOT have|\bat \w+ \(/);
+  });
+});
