@@ -10,7 +10,7 @@ import { renderConfig, renderKeyFile, renderUnit } from '../../src/services/live
 
 const SECRET = 'declared-secret-0123456789abcdefghijklmnop';
 const FRESH = 'fresh-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
-const ctx: PlanContext = { unitTemplate: readFileSync(new URL('../../templates/livekit.service', import.meta.url), 'utf8'), freshSecret: FRESH };
+const ctx: PlanContext = { unitTemplate: readFileSync(new URL('../../templates/livekit.service', import.meta.url), 'utf8'), freshSecret: () => FRESH };
 const paths = resolvePaths({ HOME: '/home/u' }).livekit;
 const T0 = 1_700_000_000_000;
 

@@ -12,13 +12,13 @@ export interface ResolvedKeys {
   readonly generated: 'kept' | 'new' | undefined;
 }
 
-export function resolveKeys(spec: KeysSpec, keyFile: FileState, freshSecret: string): ResolvedKeys {
+export function resolveKeys(spec: KeysSpec, keyFile: FileState, freshSecret: () => string): ResolvedKeys {
   if (spec.kind === 'declared') return { entries: spec.entries, generated: undefined };
   const existing = readKeyFile(keyFile)?.[spec.apiKey];
   if (existing !== undefined && existing.length >= MIN_SECRET_LENGTH) {
     return { entries: { [spec.apiKey]: existing }, generated: 'kept' };
   }
-  return { entries: { [spec.apiKey]: freshSecret }, generated: 'new' };
+  return { entries: { [spec.apiKey]: freshSecret() }, generated: 'new' };
 }
 
 /** The key file's map, or undefined when it is absent or not a map of strings. */

@@ -19,8 +19,12 @@ const UNIT_DIR_MODE = 0o755;
 
 export interface PlanContext {
   readonly unitTemplate: string;
-  /** Used only when a generated key has no secret on disk yet. */
-  readonly freshSecret: string;
+  /**
+   * A new random secret, asked for only when a generated key has none on disk yet. Injected,
+   * like a clock, so the planner stays deterministic under test; memoised by the caller so one
+   * command uses one secret.
+   */
+  readonly freshSecret: () => string;
 }
 
 export interface ServicePlan {
