@@ -6,7 +6,7 @@
 // followed by a wait for health, because livekit-server exits 0 on a config error and only
 // `GET /` → 200 OK says it works.
 
-import type { FileState, LiveKitDesired, LiveKitObserved, ServicePaths, Step, StepAction, ResourceKind, Effect, FileChange } from '../../model.js';
+import type { Effect, FileState, LiveKitDesired, LiveKitObserved, ResourceKind, ServicePaths, Step, StepAction } from '../../model.js';
 import { describeYamlChange } from '../../plan/describe-change.js';
 import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from './keys.js';
 import { healthUrl, redactKeyFile, renderConfig, renderKeyFile, renderUnit } from './render.js';
@@ -36,8 +36,8 @@ export interface ServicePlan {
 export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: ServicePaths, ctx: PlanContext): ServicePlan {
   const out: ServicePlan = { steps: [], blockers: [], warnings: [] };
   const lk = o;
-  const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect, change?: FileChange): void => {
-    out.steps.push({ service: 'livekit', resource, action, reason, effect, ...(change === undefined ? {} : { change }) });
+  const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect): void => {
+    out.steps.push({ service: 'livekit', resource, action, reason, effect });
   };
   /** Why the running process no longer matches what is on disk. */
   const restartBecause: string[] = [];
@@ -82,11 +82,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
   const config = renderConfig(d, paths);
   const configWhy = fileProblem(lk.config, config, PRIVATE_FILE_MODE, (before) => `config changed: ${describeYamlChange(before, config)}`);
   if (configWhy !== undefined) {
-    add('config', lk.config.exists ? 'update' : 'create', `${paths.config}: ${configWhy}`, writeFile(paths.config, config, PRIVATE_FILE_MODE, PRIVATE_DIR_MODE), {
-      path: paths.config,
-      before: lk.config.exists ? lk.config.content : undefined,
-      after: config,
-    });
+    out.steps.push(fileStep('config', configWhy, { path: paths.config, observed: lk.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE }));
     if (lk.config.exists) restartBecause.push('config changed');
   }
 
@@ -100,11 +96,8 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
   if (keyWhy !== undefined) {
     if (keys.generated === 'new') keyWhy += `; generating a new secret for ${Object.keys(keys.entries).join(', ')}`;
     const before = readKeyFile(lk.keyFile);
-    add('config', lk.keyFile.exists ? 'update' : 'create', `${paths.keyFile}: ${keyWhy}`, writeFile(paths.keyFile, keyFile, PRIVATE_FILE_MODE, PRIVATE_DIR_MODE), {
-      path: paths.keyFile,
-      before: before === undefined ? undefined : redactKeyFile(before),
-      after: redactKeyFile(keys.entries),
-    });
+    const shown = { before: before === undefined ? undefined : redactKeyFile(before), after: redactKeyFile(keys.entries) };
+    out.steps.push(fileStep('config', keyWhy, { path: paths.keyFile, observed: lk.keyFile, content: keyFile, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, shown }));
     if (lk.keyFile.exists) restartBecause.push('key file changed');
   }
 
@@ -117,11 +110,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
   const unitWhy = fileProblem(lk.unitFile, unitText, UNIT_FILE_MODE, () => 'unit changed');
   const unit = lk.unit;
   if (unitWhy !== undefined) {
-    add('unit', lk.unitFile.exists ? 'update' : 'create', `${paths.unitFile}: ${unitWhy}`, writeFile(paths.unitFile, unitText, UNIT_FILE_MODE, UNIT_DIR_MODE), {
-      path: paths.unitFile,
-      before: lk.unitFile.exists ? lk.unitFile.content : undefined,
-      after: unitText,
-    });
+    out.steps.push(fileStep('unit', unitWhy, { path: paths.unitFile, observed: lk.unitFile, content: unitText, mode: UNIT_FILE_MODE, dirMode: UNIT_DIR_MODE }));
     if (lk.unitFile.exists) restartBecause.push('unit changed');
   }
   if (unit !== undefined) {
@@ -185,8 +174,26 @@ function staleness(o: LiveKitObserved, startedAtMs: number | undefined, pid: num
   return files.filter(([, m]) => m !== undefined && m > startedAtMs).map(([name]) => `${name} written after pid ${pid} started`);
 }
 
-function writeFile(path: string, content: string, mode: number, dirMode: number): Effect {
-  return { kind: 'write-file', path, content, mode, dirMode };
+interface ManagedFile {
+  readonly path: string;
+  readonly observed: FileState;
+  readonly content: string;
+  readonly mode: number;
+  readonly dirMode: number;
+  /** What the user is shown instead of the content, when it holds secrets. */
+  readonly shown?: { readonly before: string | undefined; readonly after: string };
+}
+
+/** The step that (re)writes a managed file, with the diff the user sees. */
+function fileStep(resource: ResourceKind, why: string, f: ManagedFile): Step {
+  return {
+    service: 'livekit',
+    resource,
+    action: f.observed.exists ? 'update' : 'create',
+    reason: `${f.path}: ${why}`,
+    effect: { kind: 'write-file', path: f.path, content: f.content, mode: f.mode, dirMode: f.dirMode },
+    change: { path: f.path, ...(f.shown ?? { before: f.observed.exists ? f.observed.content : undefined, after: f.content }) },
+  };
 }
 
 function octal(mode: number): string {
