@@ -71,6 +71,9 @@ if (forbidden.length > 0) {
  * Walks the schema along `properties` (following local $refs) and records, for every closed
  * object, its instance path → the keys it allows. Keyed by instance path because ajv gives
  * errors inside a $ref'd schema a schemaPath relative to that schema, which is ambiguous.
+ * Below a map of user-chosen names (`additionalProperties: {schema}`, e.g. keys) the name is
+ * written `*`: messages.ts looks such paths up by shape. `then`/`else` branches are walked too
+ * (a secret is text or a closed { env | file } mapping).
  */
 function closedObjects(node, instancePath, out) {
   if (node === null || typeof node !== 'object') return out;
@@ -85,6 +88,8 @@ function closedObjects(node, instancePath, out) {
   for (const [key, child] of Object.entries(node.properties ?? {})) {
     closedObjects(child, `${instancePath}/${key}`, out);
   }
+  if (typeof node.additionalProperties === 'object') closedObjects(node.additionalProperties, `${instancePath}/*`, out);
+  for (const branch of ['then', 'else']) closedObjects(node[branch], instancePath, out);
   return out;
 }
 

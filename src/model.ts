@@ -8,8 +8,12 @@
 
 export type ServiceName = 'livekit';
 
-/** The resources vm manages for a service, in the order they are planned. */
-export type ResourceKind = 'binary' | 'config' | 'unit' | 'running' | 'healthy';
+/**
+ * The resources vm manages for a service, in the order they are planned. `unit` is the
+ * supervisor's definition (systemd unit, launchd plist; none for a plain process); `data` is
+ * what only `remove_data: true` deletes (logs).
+ */
+export type ResourceKind = 'binary' | 'config' | 'unit' | 'running' | 'healthy' | 'data';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -19,8 +23,17 @@ export type SpecSource =
   | { kind: 'default' };
 
 export type InstallMethod =
-  | { method: 'release'; baseUrl: string }
-  | { method: 'path'; path: string };
+  /** GitHub release (or a mirror), checksum verified; `archive` installs a local tarball offline. */
+  | { method: 'release'; baseUrl: string; archive?: string }
+  /** An existing binary vm never modifies or removes. */
+  | { method: 'path'; path: string }
+  /** Homebrew's `livekit` formula; the binary is found from `brew --prefix`. */
+  | { method: 'brew' }
+  /** The official install script, with INSTALL_PATH set to vm's directory. Checks no checksum. */
+  | { method: 'script'; scriptUrl: string };
+
+export type ServiceState = 'running' | 'stopped' | 'absent';
+export type SupervisorKind = 'systemd' | 'launchd' | 'process';
 
 /**
  * API keys. `generated` means the file declared none: vm creates one `devkey` with a random
@@ -32,9 +45,17 @@ export type KeysSpec =
 
 export interface LiveKitDesired {
   readonly name: 'livekit';
-  readonly state: 'running';
+  readonly state: ServiceState;
+  /** Start at login. Defaults to true when running, false when stopped. */
   readonly autostart: boolean;
-  /** Exact X.Y.Z; '' only with install.path and no version declared (not pinned). */
+  /** With state absent: remove the logs too. */
+  readonly removeData: boolean;
+  /** LiveKit's development mode (`development: true`): serves /debug/pprof; refused beyond loopback. */
+  readonly dev: boolean;
+  /**
+   * Exact X.Y.Z, or 'latest' (resolved when observing, from `{base_url}/latest`); '' only when
+   * the binary is not vm's to pin (install.path, brew, script) and no version is declared.
+   */
   readonly version: string;
   readonly install: InstallMethod;
   readonly port: number;
@@ -53,7 +74,7 @@ export interface LiveKitDesired {
 
 export interface DesiredState {
   readonly source: SpecSource;
-  readonly supervisor: 'auto' | 'systemd';
+  readonly supervisor: 'auto' | SupervisorKind;
   readonly services: { readonly livekit?: LiveKitDesired };
 }
 
@@ -81,6 +102,11 @@ export interface ServicePaths {
   readonly unitFile: string;
   /** The link `systemctl enable` creates (WantedBy=default.target); its presence is "enabled". */
   readonly wantsLink: string;
+  /** launchd: label and LaunchAgent plist. */
+  readonly launchdLabel: string;
+  readonly plistFile: string;
+  /** process supervisor: where the PID of the running LiveKit is kept. */
+  readonly pidFile: string;
   readonly logDir: string;
   readonly logFile: string;
 }
@@ -101,7 +127,14 @@ export type BinaryState =
   | { readonly kind: 'absent'; readonly path: string }
   /** Present, but `--version` failed or printed something unexpected. */
   | { readonly kind: 'broken'; readonly path: string; readonly detail: string }
-  | { readonly kind: 'present'; readonly path: string; readonly version: string; readonly mtimeMs: number };
+  | {
+      readonly kind: 'present';
+      readonly path: string;
+      readonly version: string;
+      readonly mtimeMs: number;
+      /** For vm's own install: the version directory the active link points into. */
+      readonly target?: string;
+    };
 
 /** systemd's view of the unit, from one `systemctl --user show` call. */
 export interface UnitState {
@@ -122,30 +155,68 @@ export type HealthState =
   | { readonly kind: 'starting'; readonly status: number }
   | { readonly kind: 'unhealthy'; readonly detail: string };
 
+/** The supervisor vm uses here, and why; or why the one the file asks for cannot be used. */
 export type SupervisorState =
-  | { readonly kind: 'systemd'; readonly why: string }
-  | { readonly kind: 'unavailable'; readonly why: string };
+  | { readonly kind: SupervisorKind; readonly why: string }
+  | { readonly kind: 'unavailable'; readonly wanted: SupervisorKind | 'auto'; readonly why: string };
+
+/** What the supervisor knows of the service: the same shape for systemd, launchd and process. */
+export interface RuntimeState {
+  /** The supervisor has loaded the definition as it is on disk (always true for process). */
+  readonly loaded: boolean;
+  /** Why not, for the plan's reason ("systemd has an older copy of the unit file"). */
+  readonly loadDetail: string;
+  /** Starts at login. undefined where the supervisor cannot (process). */
+  readonly enabled: boolean | undefined;
+  readonly running: boolean;
+  readonly pid: number;
+  /** When the running process started (ms since epoch), when known. */
+  readonly startedAtMs: number | undefined;
+  /** One line for people: "active (running)", "inactive (dead)", "stale pid file (pid 123 is gone)". */
+  readonly state: string;
+}
 
 export interface LiveKitObserved {
-  /** Which service manager answered (the same `systemctl --user show` call that reads the unit). */
+  /** Which service manager vm uses here (auto: systemd if a user manager answers, …). */
   readonly supervisor: SupervisorState;
   readonly binary: BinaryState;
+  /** Release versions vm has installed under versions/ (sorted), for clean-up and removal. */
+  readonly installedVersions: readonly string[];
+  /** Only when the file says `version: latest`: what `{base_url}/latest` redirects to. */
+  readonly latest?: { readonly ok: true; readonly version: string } | { readonly ok: false; readonly why: string };
+  /** Only with install.method brew and a pinned version: what Homebrew would install. */
+  readonly brewVersion?: { readonly ok: true; readonly version: string } | { readonly ok: false; readonly why: string };
+  /** systemd only: whether lingering is on (user units survive logout); undefined if unknown. */
+  readonly lingering?: boolean | undefined;
   readonly config: FileState;
   readonly keyFile: FileState;
   readonly keyDirMode: number | undefined;
   /** systemd does not create the directory of an `append:` log path; a missing one fails the start. */
   readonly logDirMode: number | undefined;
-  readonly unitFile: FileState;
-  /**
-   * Whether the unit is enabled, read from its default.target.wants link. systemd's own
-   * UnitFileState is cached: after `systemctl --user disable` of a running unit, `show` kept
-   * saying `enabled` while `is-enabled` said `disabled` (systemd 252, seen in our tests).
-   */
-  readonly enabled: boolean;
-  /** undefined when the supervisor could not be asked. */
-  readonly unit: UnitState | undefined;
+  /** The supervisor's definition file (unit or plist); `{ exists: false }` for process. */
+  readonly definition: FileState;
+  /** undefined when no supervisor could be asked. */
+  readonly runtime: RuntimeState | undefined;
+  /** Logs exist (only `remove_data` deletes them). */
+  readonly logDirExists: boolean;
   readonly health: HealthState;
 }
+
+/** What a supervisor runs: rendered once from the desired state, the same for all three. */
+export interface ServiceSpec {
+  readonly name: ServiceName;
+  /** systemd unit name or launchd label. */
+  readonly label: string;
+  readonly binary: string;
+  readonly args: readonly string[];
+  readonly logFile: string;
+  /** unit file or plist; undefined for process. */
+  readonly definitionFile: string | undefined;
+  readonly pidFile: string;
+  readonly autostart: boolean;
+}
+
+export type SupervisorVerb = 'reload' | 'enable' | 'disable' | 'start' | 'restart' | 'stop' | 'unload';
 
 export type StepAction =
   | 'install'
@@ -154,8 +225,11 @@ export type StepAction =
   | 'daemon-reload'
   | 'enable'
   | 'disable'
+  | 'reload'
   | 'start'
   | 'restart'
+  | 'stop'
+  | 'remove'
   | 'wait-healthy';
 
 /** What apply does for a step. Internal: never serialised, may hold secrets. */
@@ -164,9 +238,13 @@ export type Effect =
       readonly kind: 'install-release';
       readonly version: string;
       readonly baseUrl: string;
+      /** A local livekit_X.Y.Z_linux_ARCH.tar.gz with checksums.txt beside it: no network. */
+      readonly archive?: string;
       readonly versionsDir: string;
       readonly link: string;
     }
+  | { readonly kind: 'install-brew'; readonly upgrade: boolean }
+  | { readonly kind: 'install-script'; readonly scriptUrl: string; readonly version: string; readonly versionsDir: string; readonly link: string }
   | {
       readonly kind: 'write-file';
       readonly path: string;
@@ -175,8 +253,12 @@ export type Effect =
       readonly dirMode: number;
     }
   | { readonly kind: 'mkdir'; readonly path: string; readonly mode: number }
-  | { readonly kind: 'systemctl'; readonly verb: 'daemon-reload' | 'enable' | 'disable' | 'start' | 'restart'; readonly unit: string }
-  | { readonly kind: 'wait-healthy'; readonly url: string; readonly timeoutMs: number; readonly unit: string };
+  /** Points the active-binary link at an installed version (rollback). */
+  | { readonly kind: 'switch-link'; readonly link: string; readonly target: string }
+  /** Removes a file, or a directory tree vm owns. Absent is fine. */
+  | { readonly kind: 'remove'; readonly path: string }
+  | { readonly kind: 'supervise'; readonly supervisor: SupervisorKind; readonly verb: SupervisorVerb; readonly service: ServiceSpec }
+  | { readonly kind: 'wait-healthy'; readonly url: string; readonly timeoutMs: number; readonly supervisor: SupervisorKind; readonly service: ServiceSpec };
 
 /** A file change shown to the user as a diff; secrets already redacted. */
 export interface FileChange {
@@ -196,6 +278,8 @@ export interface Step {
 }
 
 export interface Plan {
+  /** The supervisor chosen and why (absent when no service is declared). */
+  readonly supervisor?: SupervisorState;
   readonly steps: readonly Step[];
   /** What vm cannot change and the user must (e.g. install.path does not exist). Apply refuses. */
   readonly blockers: readonly string[];
@@ -208,6 +292,7 @@ export interface Plan {
 export interface PlanJson {
   readonly format_version: '1';
   readonly changes: boolean;
+  readonly supervisor?: { readonly kind: SupervisorKind | 'unavailable'; readonly why: string };
   readonly steps: ReadonlyArray<{
     readonly service: ServiceName;
     readonly resource: ResourceKind;
@@ -216,4 +301,5 @@ export interface PlanJson {
   }>;
   readonly blockers: readonly string[];
   readonly warnings: readonly string[];
+  readonly notes: readonly string[];
 }

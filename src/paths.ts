@@ -5,6 +5,9 @@ import type { LiveKitDesired, Paths, ServicePaths } from './model.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+export const LIVEKIT_UNIT = 'voicemode-livekit.service';
+export const LIVEKIT_LABEL = 'com.voicemode.livekit';
+
 export function homeOf(env: Env): string {
   const home = env['HOME'];
   if (home === undefined || home === '') throw new Error('HOME is not set');
@@ -15,22 +18,26 @@ export function resolvePaths(env: Env, livekit?: LiveKitDesired): Paths {
   const home = homeOf(env);
   const voicemodeHome = nonEmpty(env['VOICEMODE_HOME']) ?? join(home, '.voicemode');
   const xdgConfigHome = nonEmpty(env['XDG_CONFIG_HOME']) ?? join(home, '.config');
-  return { home, voicemodeHome, xdgConfigHome, livekit: livekitPaths(voicemodeHome, xdgConfigHome, livekit) };
+  return { home, voicemodeHome, xdgConfigHome, livekit: livekitPaths(home, voicemodeHome, xdgConfigHome, livekit) };
 }
 
-function livekitPaths(vmHome: string, xdgConfigHome: string, desired?: LiveKitDesired): ServicePaths {
+function livekitPaths(home: string, vmHome: string, xdgConfigHome: string, desired?: LiveKitDesired): ServicePaths {
   const dir = join(vmHome, 'services', 'livekit');
-  const managedBinary = join(dir, 'livekit-server');
   const logDir = join(vmHome, 'logs', 'livekit');
+  const unitDir = join(xdgConfigHome, 'systemd', 'user');
   return {
     dir,
     versionsDir: join(dir, 'versions'),
-    binary: desired?.install.method === 'path' ? desired.install.path : managedBinary,
+    // brew's binary is only known once `brew --prefix` has answered: observe fills it in.
+    binary: desired?.install.method === 'path' ? desired.install.path : join(dir, 'livekit-server'),
     config: join(dir, 'livekit.yaml'),
     keyFile: join(dir, 'keys.yaml'),
-    unitName: 'voicemode-livekit.service',
-    unitFile: join(xdgConfigHome, 'systemd', 'user', 'voicemode-livekit.service'),
-    wantsLink: join(xdgConfigHome, 'systemd', 'user', 'default.target.wants', 'voicemode-livekit.service'),
+    unitName: LIVEKIT_UNIT,
+    unitFile: join(unitDir, LIVEKIT_UNIT),
+    wantsLink: join(unitDir, 'default.target.wants', LIVEKIT_UNIT),
+    launchdLabel: LIVEKIT_LABEL,
+    plistFile: join(home, 'Library', 'LaunchAgents', `${LIVEKIT_LABEL}.plist`),
+    pidFile: join(vmHome, 'run', 'livekit.pid'),
     logDir,
     logFile: join(logDir, 'livekit.log'),
   };

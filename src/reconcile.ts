@@ -33,7 +33,12 @@ function newSecret(): string {
 
 export async function observe(host: Host, desired: DesiredState, paths: Paths): Promise<Observation> {
   const lk = desired.services.livekit;
-  return lk === undefined ? {} : { livekit: await observeLiveKit(host, lk, paths.livekit) };
+  if (lk !== undefined) return { livekit: await observeLiveKit(host, lk, paths.livekit, desired.supervisor) };
+  // Not declared: only look for what vm would have left, to say so (never to remove it).
+  const p = paths.livekit;
+  const candidates = [p.config, p.keyFile, p.binary, p.unitFile, p.plistFile];
+  const found = await Promise.all(candidates.map(async (f) => ((await host.stat(f)) === undefined ? undefined : f)));
+  return { orphans: found.filter((f): f is string => f !== undefined) };
 }
 
 export async function snapshot(host: Host, desired: DesiredState, ctx: PlanContext = planContext()): Promise<Snapshot> {

@@ -1,27 +1,37 @@
 // Takes a plan's steps in order, then observes again and confirms convergence. The only writer.
-// Stops at the first failed step: later steps assume earlier ones happened.
+// Stops at the first failed step (later steps assume earlier ones happened) and, when anything
+// had changed, rolls back to the state observed before (rollback.ts).
 
 import type { DesiredState, Plan, Step } from '../model.js';
 import type { Host } from '../platform/host.js';
 import { UserError } from '../errors.js';
 import { snapshot, type Snapshot } from '../reconcile.js';
 import type { PlanContext } from '../services/livekit/plan.js';
+import { versionsToRemove } from '../services/livekit/versions.js';
 import { runEffect, type EffectIo } from './effects.js';
+import { rollback, type RollbackOutcome } from './rollback.js';
 
 export interface ApplyReporter extends EffectIo {
   stepStart?(step: Step): void;
   stepDone?(step: Step, ms: number): void;
   stepFailed?(step: Step, error: Error, ms: number): void;
+  rollbackStart?(): void;
+}
+
+export interface ApplyOptions {
+  /** Put back the previous binary, config and unit when a change fails (default true). */
+  readonly rollback?: boolean;
 }
 
 /** A step failed; `logTail` holds the service's last log lines (LiveKit never logs secrets). */
 export class StepFailedError extends UserError {
   constructor(
     readonly step: Step,
-    cause: Error,
+    readonly failure: Error,
     readonly logTail: readonly string[],
+    readonly rolledBack: RollbackOutcome,
   ) {
-    super('STEP_FAILED', `step failed: ${step.service} ${step.resource} ${step.action}: ${cause.message}`);
+    super('STEP_FAILED', `step failed: ${step.service} ${step.resource} ${step.action}: ${failure.message}${describeRollback(rolledBack)}`);
   }
 }
 
@@ -37,6 +47,7 @@ export async function applyPlan(
   before: Snapshot,
   ctx: PlanContext,
   reporter: ApplyReporter = {},
+  opts: ApplyOptions = {},
 ): Promise<ApplyResult> {
   refuseBlocked(before.plan);
   const applied: Array<{ step: Step; ms: number }> = [];
@@ -49,7 +60,11 @@ export async function applyPlan(
       const err = e instanceof Error ? e : new Error(String(e));
       reporter.stepFailed?.(step, err, host.now() - t0);
       if (!(e instanceof UserError) && !isSystemError(e)) throw e; // a bug: let it surface as one
-      throw new StepFailedError(step, err, await host.tail(before.paths.livekit.logFile, 15));
+      // Read the log before rolling back: the lines that explain the failure come first.
+      const logTail = await host.tail(before.paths.livekit.logFile, 15);
+      const outcome: RollbackOutcome =
+        opts.rollback === false ? { kind: 'disabled' } : applied.length === 0 && !isMutating(step) ? { kind: 'nothing-changed' } : await rollback(host, before, [...applied.map((a) => a.step), step], reporter);
+      throw new StepFailedError(step, err, logTail, outcome);
     }
     const ms = host.now() - t0;
     reporter.stepDone?.(step, ms);
@@ -61,12 +76,46 @@ export async function applyPlan(
     const pending = after.plan.steps.map((s) => `${s.resource} ${s.action} (${s.reason})`).join('; ');
     throw new UserError('NOT_CONVERGED', `applied ${applied.length} steps but the machine has not converged: ${pending}`);
   }
+  await removeOldVersions(host, before, after);
   return { applied, after };
 }
 
 export function refuseBlocked(p: Plan): void {
   if (p.blockers.length > 0) {
     throw new UserError('STEP_FAILED', `cannot apply: ${p.blockers.join('; ')}`);
+  }
+}
+
+/**
+ * After a successful upgrade, keep the new version and the one before it (going back is one
+ * link switch); older ones go.
+ */
+async function removeOldVersions(host: Host, before: Snapshot, after: Snapshot): Promise<void> {
+  const b = before.observed.livekit;
+  const a = after.observed.livekit;
+  if (b === undefined || a === undefined || a.binary.kind !== 'present' || !before.plan.steps.some((s) => s.action === 'install')) return;
+  const previous = b.binary.kind === 'present' ? b.binary.version : undefined;
+  for (const v of versionsToRemove(a.installedVersions, [a.binary.version, previous])) {
+    await host.remove(`${after.paths.livekit.versionsDir}/${v}`);
+  }
+}
+
+function isMutating(step: Step): boolean {
+  return step.effect.kind !== 'wait-healthy';
+}
+
+function describeRollback(o: RollbackOutcome): string {
+  switch (o.kind) {
+    case 'rolled-back':
+      return `; rolled back to the previous binary, config and unit${o.healthy ? ' — LiveKit is healthy again on the old setup' : ''}`;
+    case 'rollback-failed':
+      return `; rolling back failed too: ${o.why}`;
+    case 'nothing-to-restore':
+      return '; nothing to roll back to (there was no previous working setup)';
+    case 'disabled':
+      return '; left as it is (--no-rollback)';
+    case 'nothing-changed':
+      return '; nothing was changed';
   }
 }
 

@@ -2,7 +2,7 @@
 
 import type { Effect } from '../model.js';
 import type { Host } from '../platform/host.js';
-import { systemctlVerb } from '../platform/systemd.js';
+import { supervisorFor } from '../platform/supervisor.js';
 import { UserError } from '../errors.js';
 import { waitHealthy } from './wait-healthy.js';
 
@@ -16,15 +16,30 @@ export async function runEffect(host: Host, effect: Effect, io: EffectIo = {}): 
     case 'install-release': {
       // Loaded only when an install runs: undici and tar cost ~110 ms at import, and `vm plan`
       // must not pay for them.
-      const { installRelease } = await import('../platform/release/install.js');
-      await installRelease({
-        version: effect.version,
-        baseUrl: effect.baseUrl,
-        arch: host.arch,
-        versionsDir: effect.versionsDir,
-        link: effect.link,
-        ...(io.onProgress === undefined ? {} : { onProgress: (r: number, t: number | undefined) => io.onProgress?.(`livekit-server ${effect.version}`, r, t) }),
-      });
+      const progress = io.onProgress === undefined ? {} : { onProgress: (r: number, t: number | undefined) => io.onProgress?.(`livekit-server ${effect.version}`, r, t) };
+      const common = { version: effect.version, arch: host.arch, platform: host.platform, versionsDir: effect.versionsDir, link: effect.link };
+      if (effect.archive !== undefined) {
+        const { installArchive } = await import('../platform/release/install.js');
+        await installArchive({ ...common, archive: effect.archive });
+      } else {
+        const { installRelease } = await import('../platform/release/install.js');
+        await installRelease({ ...common, baseUrl: effect.baseUrl, ...progress });
+      }
+      return;
+    }
+    case 'install-brew': {
+      const { brewInstall } = await import('../platform/brew.js');
+      await brewInstall(host, effect.upgrade);
+      return;
+    }
+    case 'install-script': {
+      const { installWithScript } = await import('../platform/release/script.js');
+      await installWithScript(host, effect);
+      return;
+    }
+    case 'switch-link': {
+      const { switchLink } = await import('../platform/release/install.js');
+      await switchLink(effect.link, effect.target);
       return;
     }
     case 'write-file':
@@ -33,18 +48,14 @@ export async function runEffect(host: Host, effect: Effect, io: EffectIo = {}): 
     case 'mkdir':
       await host.mkdirp(effect.path, effect.mode);
       return;
-    case 'systemctl': {
-      // A unit that hit its start limit refuses a manual start until its failure is reset.
-      if (effect.verb === 'start' || effect.verb === 'restart') await systemctlVerb(host, 'reset-failed', effect.unit);
-      const r = await systemctlVerb(host, effect.verb, effect.verb === 'daemon-reload' ? undefined : effect.unit);
-      if (r.code !== 0) {
-        const msg = (r.stderr.trim() || r.error || `exit ${r.code}`).split('\n')[0];
-        throw new UserError('STEP_FAILED', `systemctl --user ${effect.verb} failed: ${msg}`);
-      }
+    case 'remove':
+      await host.remove(effect.path);
       return;
-    }
+    case 'supervise':
+      await (await supervisorFor(effect.supervisor)).run(host, effect.service, effect.verb);
+      return;
     case 'wait-healthy': {
-      const w = await waitHealthy(host, effect.url, effect.unit, effect.timeoutMs);
+      const w = await waitHealthy(host, effect.url, effect.supervisor, effect.service, effect.timeoutMs);
       if (!w.ok) throw new UserError('UNHEALTHY', w.why);
       return;
     }

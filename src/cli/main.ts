@@ -33,7 +33,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option(...file)
     .option('--json', 'print the result as JSON')
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
-    .action(async (o: { file?: string; json?: boolean; yes?: boolean }) => {
+    .option('--no-rollback', 'when a change fails, leave it as it is (for debugging) instead of going back')
+    .action(async (o: { file?: string; json?: boolean; yes?: boolean; rollback?: boolean }) => {
       await run(async () => (await import('./commands/apply.js')).applyCommand(io, o))();
     });
   program

@@ -9,10 +9,13 @@ const MARK: Record<StepAction, string> = {
   create: '+',
   update: '~',
   'daemon-reload': '~',
+  reload: '~',
   enable: '~',
   disable: '~',
   start: '>',
   restart: '>',
+  stop: '-',
+  remove: '-',
   'wait-healthy': '?',
 };
 
@@ -20,8 +23,8 @@ export async function renderPlan(snap: Snapshot, source: string): Promise<string
   const p = snap.plan;
   const lines: string[] = [`Desired state: ${source}`];
   for (const n of p.notes) lines.push(`note: ${n}`);
-  const sup = snap.observed.livekit?.supervisor;
-  if (sup !== undefined) lines.push(`Supervisor: ${sup.kind === 'systemd' ? `systemd (${sup.why})` : `none (${sup.why})`}`);
+  const sup = snap.plan.supervisor;
+  if (sup !== undefined) lines.push(`Supervisor: ${sup.kind === 'unavailable' ? `none (${sup.why})` : `${sup.kind} (${sup.why})`}`);
   for (const w of p.warnings) lines.push(`warning: ${w}`);
   for (const b of p.blockers) lines.push(`blocked: ${b}`);
   if (p.steps.length > 0) {
@@ -50,9 +53,11 @@ export function summary(snap: Snapshot): string {
 }
 
 function converged(snap: Snapshot): string {
-  const unit = snap.observed.livekit?.unit;
-  if (unit === undefined) return 'No changes: nothing to manage.';
-  return `No changes: livekit is converged (running, pid ${unit.mainPid}, healthy).`;
+  const lk = snap.observed.livekit;
+  const rt = lk?.runtime;
+  if (lk === undefined) return 'No changes: nothing to manage.';
+  if (rt?.running === true) return `No changes: livekit is converged (running, pid ${rt.pid}, healthy).`;
+  return `No changes: livekit is converged (${rt === undefined ? 'not installed' : `not running: ${rt.state}`}).`;
 }
 
 async function renderDiff(c: FileChange): Promise<string[]> {

@@ -14,7 +14,8 @@ export interface ExecResult {
 }
 
 export type HttpResult =
-  | { readonly ok: true; readonly status: number; readonly body: string }
+  /** `location` is set on redirects, which are reported, never followed. */
+  | { readonly ok: true; readonly status: number; readonly body: string; readonly location?: string }
   | { readonly ok: false; readonly error: string };
 
 export interface PathStat {
@@ -39,6 +40,12 @@ export interface Host {
    */
   writeFileAtomic(path: string, content: string, mode: number, dirMode: number): Promise<void>;
   mkdirp(path: string, mode: number): Promise<void>;
+  /** A symlink's target, or undefined when the path is absent or not a link. */
+  readlink(path: string): Promise<string | undefined>;
+  /** Entry names of a directory, or [] when it is absent. */
+  readdir(path: string): Promise<string[]>;
+  /** Removes a file or a whole directory tree; absent is fine. */
+  remove(path: string): Promise<void>;
   /** Last `maxLines` lines of a text file, or [] when it is absent. */
   tail(path: string, maxLines: number): Promise<string[]>;
 
@@ -49,7 +56,7 @@ export interface Host {
     opts?: { readonly timeoutMs?: number; readonly env?: Record<string, string | undefined> },
   ): Promise<ExecResult>;
 
-  /** One HTTP GET; never throws. */
+  /** One HTTP(S) GET, redirects not followed; never throws. */
   httpGet(url: string, timeoutMs: number): Promise<HttpResult>;
 
   now(): number;

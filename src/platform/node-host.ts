@@ -18,6 +18,23 @@ export function nodeHost(env: Readonly<Record<string, string | undefined>> = pro
     writeFileAtomic,
     mkdirp,
     tail,
+    readlink: async (path) => {
+      try {
+        return await fs.readlink(path);
+      } catch (e) {
+        if (isCode(e, 'ENOENT') || isCode(e, 'EINVAL') || isCode(e, 'ENOTDIR')) return undefined;
+        throw e;
+      }
+    },
+    readdir: async (path) => {
+      try {
+        return (await fs.readdir(path)).sort();
+      } catch (e) {
+        if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return [];
+        throw e;
+      }
+    },
+    remove: (path) => fs.rm(path, { recursive: true, force: true }),
     exec: (file, args, opts) => exec(file, args, { ...opts, env: { ...env, ...opts?.env } }),
     httpGet,
     now: () => Date.now(),
@@ -133,16 +150,21 @@ function exec(
   });
 }
 
-function httpGet(url: string, timeoutMs: number): Promise<HttpResult> {
+async function httpGet(url: string, timeoutMs: number): Promise<HttpResult> {
+  // node:https (and TLS) only loads when a URL needs it: health checks are plain http.
+  const get = url.startsWith('https:') ? (await import('node:https')).request : request;
   return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+    const req = get(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
         size += c.length;
         if (size <= 64 * 1024) chunks.push(c);
       });
-      res.on('end', () => resolve({ ok: true, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      const location = res.headers.location;
+      res.on('end', () =>
+        resolve({ ok: true, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(location === undefined ? {} : { location }) }),
+      );
       res.on('error', (e) => resolve({ ok: false, error: e.message }));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));

@@ -7,6 +7,8 @@ import type { DesiredState, LiveKitDesired } from '../model.js';
 /** The LiveKit version vm installs when the user has not chosen one. */
 export const DEFAULT_LIVEKIT_VERSION = '1.9.0';
 export const DEFAULT_BASE_URL = 'https://github.com/livekit/livekit/releases';
+/** LiveKit's official install script (install.method: script). */
+export const DEFAULT_SCRIPT_URL = 'https://get.livekit.io';
 /**
  * The schema's $id: a name, not a place (the schema is not published on the web yet). Editors
  * get the schema from the `$schema=` path that `vm init` writes: the copy installed with vm.
@@ -35,6 +37,8 @@ export function defaultLiveKit(): LiveKitDesired {
     name: 'livekit',
     state: DEFAULTS.state,
     autostart: DEFAULTS.autostart,
+    removeData: false,
+    dev: false,
     version: DEFAULT_LIVEKIT_VERSION,
     install: { method: 'release', baseUrl: DEFAULTS.baseUrl },
     port: DEFAULTS.port,
@@ -61,26 +65,36 @@ export function initFileText(schemaPath: string): string {
     ['# The services vm keeps on this machine. `vm plan` shows what would change, `vm apply` does it.'],
     ['# Every value below is the default; commented lines show options you may add.'],
     ['version: 1', 'format of this file (not the LiveKit version)'],
-    [`supervisor: ${d.supervisor}`, 'auto | systemd (launchd and process are planned)'],
+    [`supervisor: ${d.supervisor}`, 'auto | systemd | launchd | process (auto: systemd, else launchd'],
+    ['', 'on macOS, else vm runs LiveKit as a plain process)'],
     [''],
     ['services:'],
     ['  livekit:'],
-    [`    state: ${d.state}`, 'only running for now'],
-    [`    autostart: ${String(d.autostart)}`, 'start LiveKit when you log in'],
-    [`    version: ${DEFAULT_LIVEKIT_VERSION}`, 'exact livekit-server version X.Y.Z'],
+    [`    state: ${d.state}`, 'running | stopped | absent (absent removes what vm installed;'],
+    ['', 'logs stay unless remove_data: true)'],
+    [`    autostart: ${String(d.autostart)}`, 'start LiveKit when you log in (default: true when running)'],
+    ['    # remove_data: false', 'with state: absent, true also deletes the logs'],
+    [`    version: ${DEFAULT_LIVEKIT_VERSION}`, 'exact livekit-server version X.Y.Z, or latest'],
     ['    install:'],
-    ['      method: release', 'release: official GitHub download, checksum verified; path: your own binary'],
+    ['      method: auto', 'auto: Homebrew on macOS, release elsewhere. release: GitHub'],
+    ['', 'download, checksum verified. brew. script: official script (no'],
+    ['', 'checksum). path: your own binary, never touched'],
     [`      base_url: ${d.baseUrl}`, 'where releases come from (https)'],
+    ['      # archive: ~/Downloads/livekit_1.9.0_linux_amd64.tar.gz', 'offline: a local release with checksums.txt beside it'],
     ['      # path: ~/bin/livekit-server', 'with method: path, the binary to run (then drop base_url)'],
+    ['      # script_url: https://get.livekit.io', 'with method: script, where the script comes from'],
     [`    port: ${d.port}`, 'HTTP and WebSocket port (TCP)'],
-    [`    bind_addresses: [${d.bindAddresses.join(', ')}]`, 'loopback only; add a LAN address to reach it from other machines'],
+    [`    bind_addresses: [${d.bindAddresses.join(', ')}]`, 'loopback only. A LAN/Tailscale address or 0.0.0.0 lets other'],
+    ['', 'machines in: then every secret needs 32+ characters'],
     ['    rtc:'],
     [`      port_range_start: ${d.rtc.portRangeStart}`, 'first UDP port for media'],
     [`      port_range_end: ${d.rtc.portRangeEnd}`, 'last UDP port for media'],
     [`      tcp_port: ${d.rtc.tcpPort}`, 'TCP media fallback when UDP is blocked'],
     [`      use_external_ip: ${String(d.rtc.useExternalIp)}`, 'true: discover and advertise the public IP (STUN)'],
-    ['    # keys:', `api key: secret. Left out, vm generates "${GENERATED_API_KEY}" with a random secret`],
-    ['    #   mykey: "replace-with-a-random-secret-of-32-or-more-chars"'],
+    ['    # keys:', `api key: secret. Left out, vm generates "${GENERATED_API_KEY}" with a random secret.`],
+    ['', 'A secret is { file: PATH } (a file only you can read: chmod 600),'],
+    ['', '{ env: NAME } (read each time vm runs) or text (32+ characters)'],
+    ['    #   mykey: { file: ~/.config/voicemode/livekit.secret }'],
     ['    room:'],
     [`      auto_create: ${String(d.room.autoCreate)}`, 'create a room when the first participant joins'],
     [`      empty_timeout: ${d.room.emptyTimeout}`, 'seconds an empty room is kept'],
@@ -88,7 +102,10 @@ export function initFileText(schemaPath: string): string {
     [`      level: ${d.logLevel}`, 'debug | info | warn | error'],
     ['    health:'],
     [`      timeout: ${d.healthTimeoutMs / 1000}s`, 'how long apply waits for LiveKit to answer OK: 500ms, 30s, 2m'],
+    ['    # dev: false', "LiveKit's dev mode (serves /debug/pprof); refused off loopback"],
+    ['    # allow_insecure: false', 'true: allow a weak secret or dev off loopback (plans warn)'],
   ];
   const width = 36;
+  // A row with no code continues the comment above it.
   return rows.map(([code, comment]) => (comment === undefined ? code : `${code.padEnd(width - 1)} # ${comment}`)).join('\n') + '\n';
 }

@@ -1,17 +1,23 @@
 // The spec pipeline: discover → read → decode → parse → validate (schema, then rules) →
-// normalise. Problems are collected as data and thrown once, all together, as a SpecError.
+// resolve secrets (environment, secret files) → refuse unsafe exposure → normalise. Problems are
+// collected as data and thrown once, all together, as a SpecError.
 
 import { open } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 import { SpecError, UserError } from '../errors.js';
-import type { DesiredState, SpecSource } from '../model.js';
+import type { DesiredState, SpecProblem, SpecSource } from '../model.js';
 import { defaultDesired } from './default.js';
 import { discoverSpec } from './discover.js';
 import { normalise } from './normalise.js';
 import type { Env, WrittenSpec } from './normalise.js';
 import { MAX_SPEC_BYTES, decodeSpec, parseSpec, sizeProblem } from './parse.js';
-import { checkRules } from './rules.js';
+import { checkExposure, checkRules } from './rules.js';
+import { readSecretFileSync, resolveSecrets } from './secrets.js';
+import type { SecretFileRead } from './secrets.js';
 import { mergeProblems, validateSchema } from './validate.js';
+
+/** A hostile file can have thousands of problems; past this many, one line says how many more. */
+export const MAX_PROBLEMS = 20;
 
 export interface LoadOptions {
   /** -f/--file, if given. */
@@ -30,22 +36,57 @@ export async function loadDesired(opts: LoadOptions): Promise<DesiredState> {
   if (source.kind === 'default') return defaultDesired();
   const { bytes, size } = await readCapped(source.path);
   const file = displayPath(source.path, opts.cwd);
-  if (size > MAX_SPEC_BYTES) throw new SpecError([sizeProblem(file, size)]);
+  if (size > MAX_SPEC_BYTES) throw specError([sizeProblem(file, size)]);
   const text = decodeSpec(bytes, file);
-  if (typeof text !== 'string') throw new SpecError([text]);
-  return validateText(text, file, opts.env, source);
+  if (typeof text !== 'string') throw specError([text]);
+  return validateText(text, file, opts.env, { source });
+}
+
+export interface ValidateOptions {
+  /** Where the text came from; defaults to `file` given with --file. */
+  readonly source?: SpecSource;
+  /** Reads a `{ file: PATH }` secret; defaults to the file system (readSecretFileSync). */
+  readonly readSecretFile?: (path: string) => SecretFileRead;
 }
 
 /**
  * Validates and normalises file content. `file` names it in problems. Throws SpecError with
- * every problem found. Used by loadDesired, `vm validate` and tests.
+ * every problem found. Used by loadDesired and tests. `{ env }` secrets are read from `env`.
  */
-export function validateText(text: string, file: string, env: Env, source?: SpecSource): DesiredState {
+export function validateText(text: string, file: string, env: Env, opts: ValidateOptions = {}): DesiredState {
   const parsed = parseSpec(text, file);
-  if (!parsed.ok) throw new SpecError(parsed.problems);
-  const problems = mergeProblems(validateSchema(parsed.spec), checkRules(parsed.spec, env));
-  if (problems.length > 0) throw new SpecError(problems);
-  return normalise(parsed.spec.data as WrittenSpec, source ?? { kind: 'file', path: file, via: 'flag' }, env);
+  if (!parsed.ok) throw specError(parsed.problems);
+  const schema = validateSchema(parsed.spec);
+  const secrets = resolveSecrets(parsed.spec, schema, { env, readFile: opts.readSecretFile ?? readSecretFileSync });
+  const later = [...checkRules(parsed.spec, env), ...secrets.problems, ...checkExposure(parsed.spec, secrets.values)];
+  const problems = mergeProblems(schema, later);
+  if (problems.length > 0) throw specError(problems);
+  return normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, secrets.values);
+}
+
+/**
+ * The SpecError for `problems`: each message one line of plain text (a key name may hold any
+ * character: controls and bidi overrides are escaped, so what the terminal shows is what the
+ * file says), and at most MAX_PROBLEMS of them.
+ */
+function specError(problems: readonly SpecProblem[]): SpecError {
+  const clean = problems.map((p) => ({ ...p, message: printable(p.message), pointer: printable(p.pointer) }));
+  const unique = clean.filter((p, i) => i === 0 || formatKey(p) !== formatKey(clean[i - 1] as SpecProblem));
+  if (unique.length <= MAX_PROBLEMS) return new SpecError(unique);
+  const next = unique[MAX_PROBLEMS] as SpecProblem;
+  const rest = unique.length - MAX_PROBLEMS;
+  return new SpecError([...unique.slice(0, MAX_PROBLEMS), { ...next, pointer: '', message: `and ${rest} more problem${rest === 1 ? '' : 's'} from here on; fix the ones above first` }]);
+}
+
+function formatKey(p: SpecProblem): string {
+  return `${p.line}:${p.column}:${p.message}`;
+}
+
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function printable(message: string): string {
+  return message.replace(UNPRINTABLE, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
 }
 
 /** Relative to cwd when the file is inside it (short, and what the user typed); else absolute. */

@@ -1,6 +1,9 @@
 // Turns one ajv error into words a person can act on, and says where it belongs: the JSON
 // pointer of the offending node and whether to point at its key or its value.
 // Pure: no I/O, no positions (validate.ts locates).
+//
+// Nothing under services.livekit.keys is ever echoed: a value there is a secret, or may be one
+// written in the wrong place (a secret pasted as `env:` or as a key of the reference).
 
 import type { ErrorObject } from 'ajv';
 import { allowedKeys } from './generated/validate.js';
@@ -13,16 +16,14 @@ export interface Described {
 }
 
 /** Planned values that are not implemented yet, by instance path: they deserve more than "invalid". */
-const NOT_YET: Readonly<Record<string, readonly string[]>> = {
-  '/supervisor': ['launchd', 'process'],
-  '/services/livekit/state': ['stopped', 'absent'],
-  '/services/livekit/install/method': ['brew', 'script', 'auto'],
-};
+const NOT_YET: Readonly<Record<string, readonly string[]>> = {};
 
 /** Keys the schema's if/then/else allows with one install method only. */
 const ONLY_WITH: Readonly<Record<string, string>> = {
   '/services/livekit/install/path': 'path is only used with `method: path`',
-  '/services/livekit/install/base_url': 'base_url is only used with `method: release` (the default)',
+  '/services/livekit/install/base_url': 'base_url is only used with `method: release` (or auto)',
+  '/services/livekit/install/archive': 'archive is only used with `method: release` (or auto)',
+  '/services/livekit/install/script_url': 'script_url is only used with `method: script`',
 };
 
 /** Why a key is required, when the schema requires it conditionally (then/else). */
@@ -38,8 +39,30 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
 
 /** Pointer with list indices and user-chosen key names replaced by `*`, to look up rules by shape. */
 export function shape(pointer: string): string {
-  return pointer.replace(/\/bind_addresses\/\d+$/, '/bind_addresses/*').replace(/\/keys\/[^/]+$/, '/keys/*');
+  return pointer.replace(/\/bind_addresses\/\d+$/, '/bind_addresses/*').replace(/^(\/services\/livekit\/keys)\/[^/]+/, '$1/*');
 }
+
+/** Whether the node at `pointer` is a secret or part of one: its value must not be shown. */
+export function isUnderKeys(pointer: string): boolean {
+  return pointer === '/services/livekit/keys' || pointer.startsWith('/services/livekit/keys/');
+}
+
+/** A name the user chose (a key), quoted for a message and cut short when long. */
+export function quoteName(name: string): string {
+  return JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name);
+}
+
+/** What kind of value `v` is, for messages that must not show it. */
+export function kindOf(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'number') return 'a number';
+  if (typeof v === 'boolean') return 'true or false';
+  return 'text';
+}
+
+const SECRET_FORMS = 'text, { env: NAME } or { file: PATH }';
 
 export function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -64,7 +87,8 @@ export function subject(pointer: string): string {
   const segs = pointerSegments(pointer);
   const last = segs.at(-1) ?? '';
   const parent = segs.at(-2) ?? '';
-  if (parent === 'keys') return `the secret of key ${JSON.stringify(last)}`;
+  if (parent === 'keys') return `the secret of key ${quoteName(last)}`;
+  if (segs.at(-3) === 'keys') return `${last} of key ${quoteName(parent)}`;
   if (/^\d+$/.test(last)) return `${parent}[${last}]`;
   return last === '' ? 'the file' : last;
 }
@@ -72,12 +96,19 @@ export function subject(pointer: string): string {
 /** The option a typo most likely meant: a prefix either way, or within a small edit distance. */
 function closest(word: string, options: readonly string[]): string | undefined {
   const w = word.toLowerCase();
-  if (w.length < 2) return undefined;
+  if (w.length < 2 || w.length > 64) return undefined;
+  // Edit distance where swapping two neighbours is one edit (`prot` is one edit from `port`).
   const dist = (b: string): number => {
+    let before: number[] = [];
     let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
     for (let i = 1; i <= w.length; i++) {
       const cur = [i];
-      for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (w[i - 1] === b[j - 1] ? 0 : 1));
+      for (let j = 1; j <= b.length; j++) {
+        let d = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (w[i - 1] === b[j - 1] ? 0 : 1));
+        if (i > 1 && j > 1 && w[i - 1] === b[j - 2] && w[i - 2] === b[j - 1]) d = Math.min(d, (before[j - 2] ?? 0) + 1);
+        cur[j] = d;
+      }
+      before = prev;
       prev = cur;
     }
     return prev[b.length] ?? Infinity;
@@ -94,20 +125,34 @@ function patternMessage(pointer: string, value: unknown, source: string | undefi
       return `version must be an exact X.Y.Z such as 1.9.0, without a leading v (got ${show(value)})`;
     case '/services/livekit/install/path':
       if (!s.startsWith('/') && !s.startsWith('~/')) return `path must be absolute or start with ~/ (got ${show(value)})`;
-      if (s.includes('%')) return 'path must not contain %: systemd would read it as a unit specifier';
-      return 'path must not contain newlines or control characters';
+      return pathCharacters('path', s);
     case '/services/livekit/install/base_url':
+      if (/^https?:\/\//.test(s)) return 'base_url must not contain spaces, newlines or control characters';
       return `base_url must start with https:// (got ${show(value)})`;
     case '/services/livekit/bind_addresses/*':
+      if (/\s|[\u0000-\u001f\u007f]/.test(s)) return `${subject(pointer)} must be an IP address without spaces, newlines or control characters (got ${show(value)})`;
       if (/^[0-9.]+$/.test(s)) return `${subject(pointer)} is not a valid IPv4 address (got ${show(value)})`;
       return `${subject(pointer)} must be an IP address such as 127.0.0.1 or ::1, not a host name (got ${show(value)})`;
     case '/services/livekit/keys/*':
       return `${subject(pointer)} must be non-empty text without newlines or control characters`;
+    case '/services/livekit/keys/*/env':
+      return `${subject(pointer)} must name an environment variable (letters, digits and _, not starting with a digit), not hold the secret itself`;
+    case '/services/livekit/keys/*/file':
+      if (!s.startsWith('/') && !s.startsWith('~/')) return `${subject(pointer)} must be an absolute path or start with ~/`;
+      return pathCharacters(subject(pointer), s);
     case '/services/livekit/health/timeout':
       return `timeout must be a duration such as 500ms, 30s or 2m, or a number of seconds (got ${source ?? show(value)})`;
     default:
       return `${subject(pointer)} has the wrong form (got ${show(value)})`;
   }
+}
+
+/** Why a path is refused, besides not being absolute. Paths land in systemd units and plists. */
+function pathCharacters(name: string, s: string): string {
+  if (s.includes('%')) return `${name} must not contain %: systemd would read it as a unit specifier`;
+  if (s.includes('$')) return `${name} must not contain $: vm does not expand variables, and systemd would (write the path out; ~/ is fine)`;
+  if (/["'\\]/.test(s)) return `${name} must not contain quotes or backslashes`;
+  return `${name} must not contain newlines or control characters`;
 }
 
 /**
@@ -127,10 +172,15 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       return undefined;
     case 'additionalProperties': {
       const key = String(p['additionalProperty']);
-      const allowed = allowedKeys[at] ?? [];
+      const allowed = allowedKeys[at] ?? allowedKeys[shape(at)] ?? [];
+      if (isUnderKeys(at)) {
+        // The key might be the secret itself (`lan: { s3cr3t: x }`): do not repeat it, not
+        // even in the pointer.
+        return { pointer: at, part: 'value', message: `${name} must be ${SECRET_FORMS}; this mapping has another key (allowed here: ${allowed.join(', ')})` };
+      }
       const guess = closest(key, allowed);
       const hint = guess === undefined ? '' : ` (did you mean "${guess}"?)`;
-      return { pointer: `${at}/${escapePointer(key)}`, part: 'key', message: `unknown key ${JSON.stringify(key)}${hint}; allowed here: ${allowed.join(', ')}` };
+      return { pointer: `${at}/${escapePointer(key)}`, part: 'key', message: `unknown key ${quoteName(key)}${hint}; allowed here: ${allowed.join(', ')}` };
     }
     case 'false schema':
       return { pointer: at, part: 'key', message: ONLY_WITH[at] ?? `${name} is not allowed here` };
@@ -149,8 +199,13 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       }
       // `version: 1.9` is a YAML number; saying "quote it" would only lead to the next error.
       if (shape(at) === '/services/livekit/version') return { pointer: at, part: 'value', message: patternMessage(at, value, source(at)) };
+      if (shape(at) === '/services/livekit/keys/*') {
+        const quote = typeof value === 'number' || typeof value === 'boolean' ? ' (put a secret that looks like a number in quotes)' : '';
+        return { pointer: at, part: 'value', message: `${name} must be ${SECRET_FORMS}; got ${kindOf(value)}${quote}` };
+      }
       const types = Array.isArray(p['type']) ? (p['type'] as string[]) : [String(p['type'])];
       const expected = shape(at) === '/services/livekit/health/timeout' ? 'a duration such as 30s or a number of seconds' : types.map((t) => TYPE_NAMES[t] ?? t).join(' or ');
+      if (isUnderKeys(at)) return { pointer: at, part: 'value', message: `${name} must be ${expected}, got ${kindOf(value)}` };
       // Show a number as written (0777, 1e3), not as JavaScript prints it.
       const written = typeof value === 'number' || typeof value === 'boolean' ? (source(at) ?? String(value)) : undefined;
       const quote = types.includes('string') && written !== undefined ? `; put it in quotes: "${written}"` : '';
@@ -175,7 +230,7 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
         return {
           pointer: `${at}/${escapePointer(err.propertyName)}`,
           part: 'key',
-          message: `key name ${JSON.stringify(err.propertyName)} may only use letters, digits, _ and - (1 to 64 of them)`,
+          message: `key name ${quoteName(err.propertyName)} may only use letters, digits, _ and - (1 to 64 of them)`,
         };
       }
       return { pointer: at, part: 'value', message: patternMessage(at, value, source(at)) };
@@ -192,7 +247,10 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       return { pointer: `${at}/${later}`, part: 'value', message: `${name} lists ${show(valueAt(value, `/${later}`))} twice` };
     }
     case 'minProperties':
+      if (shape(at) === '/services/livekit/keys/*') return { pointer: at, part: 'value', message: `${name} must be ${SECRET_FORMS}; got an empty mapping` };
       return { pointer: at, part: 'key', message: `${name} must declare at least one key, or be left out so vm generates one` };
+    case 'maxProperties':
+      return { pointer: at, part: 'value', message: `${name} takes one of env or file, not both` };
     default:
       return { pointer: at, part: 'value', message: `${name} ${err.message ?? 'is not valid'}` };
   }

@@ -1,24 +1,32 @@
-// What the user wrote (validated) → DesiredState: defaults filled, durations in ms, `~` expanded.
+// What the user wrote (validated) → DesiredState: defaults filled, durations in ms, `~` expanded,
+// secrets resolved (load.ts reads `{ env }` and `{ file }` secrets and passes them in).
 // Pure. It trusts its input: load.ts only calls it when the schema and the rules found nothing.
 
 import { join } from 'node:path';
-import type { DesiredState, InstallMethod, KeysSpec, LiveKitDesired, LogLevel, SpecSource } from '../model.js';
-import { DEFAULTS, GENERATED_API_KEY } from './default.js';
+import type { DesiredState, InstallMethod, KeysSpec, LiveKitDesired, LogLevel, ServiceState, SpecSource, SupervisorKind } from '../model.js';
+import { DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from './default.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** The file as written: snake_case, everything optional but `version`. Matches the schema. */
 export interface WrittenSpec {
   readonly version: 1;
-  readonly supervisor?: 'auto' | 'systemd';
+  readonly supervisor?: 'auto' | SupervisorKind;
   readonly services?: { readonly livekit?: WrittenLiveKit };
 }
 
 export interface WrittenLiveKit {
-  readonly state?: 'running';
+  readonly state?: ServiceState;
   readonly autostart?: boolean;
+  readonly remove_data?: boolean;
   readonly version?: string;
-  readonly install?: { readonly method?: 'release' | 'path'; readonly path?: string; readonly base_url?: string };
+  readonly install?: {
+    readonly method?: 'auto' | 'release' | 'brew' | 'script' | 'path';
+    readonly path?: string;
+    readonly base_url?: string;
+    readonly archive?: string;
+    readonly script_url?: string;
+  };
   readonly port?: number;
   readonly bind_addresses?: readonly string[];
   readonly rtc?: {
@@ -27,11 +35,21 @@ export interface WrittenLiveKit {
     readonly tcp_port?: number;
     readonly use_external_ip?: boolean;
   };
-  readonly keys?: Readonly<Record<string, string>>;
+  /** Key name → the secret, or where to read it. */
+  readonly keys?: Readonly<Record<string, WrittenSecret>>;
   readonly room?: { readonly auto_create?: boolean; readonly empty_timeout?: number };
   readonly logging?: { readonly level?: LogLevel };
   readonly health?: { readonly timeout?: number | string };
+  /**
+   * LiveKit's dev mode. Only checked (refused off loopback): the model does not carry it yet,
+   * so it is not rendered into LiveKit's config.
+   */
+  readonly dev?: boolean;
+  /** Lets a weak secret or dev: true face a network; every plan warns (exposure.ts). */
+  readonly allow_insecure?: boolean;
 }
+
+export type WrittenSecret = string | { readonly env: string } | { readonly file: string };
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
 
@@ -57,27 +75,48 @@ export function expandHome(path: string, env: Env): string {
   return join(home, path.slice(2));
 }
 
-function install(w: WrittenLiveKit['install'], env: Env): InstallMethod {
-  if (w?.method === 'path') return { method: 'path', path: expandHome(w.path ?? '', env) };
-  return { method: 'release', baseUrl: w?.base_url ?? DEFAULTS.baseUrl };
+function install(w: WrittenLiveKit['install'], env: Env, platform: string): InstallMethod {
+  // auto: LiveKit publishes no macOS builds, so Homebrew there; the verified release elsewhere.
+  const method = w?.method === undefined || w.method === 'auto' ? (platform === 'darwin' ? 'brew' : 'release') : w.method;
+  switch (method) {
+    case 'path':
+      return { method: 'path', path: expandHome(w?.path ?? '', env) };
+    case 'brew':
+      return { method: 'brew' };
+    case 'script':
+      return { method: 'script', scriptUrl: w?.script_url ?? DEFAULT_SCRIPT_URL };
+    case 'release':
+      return { method: 'release', baseUrl: w?.base_url ?? DEFAULTS.baseUrl, ...(w?.archive === undefined ? {} : { archive: expandHome(w.archive, env) }) };
+  }
 }
 
-function keys(w: WrittenLiveKit['keys']): KeysSpec {
+function keys(w: WrittenLiveKit['keys'], secrets: ReadonlyMap<string, string> | undefined): KeysSpec {
   if (w === undefined) return { kind: 'generated', apiKey: GENERATED_API_KEY };
   // A fresh plain object: the written map came from YAML and may hold keys like __proto__ as
   // own properties; Object.fromEntries keeps them as data.
-  return { kind: 'declared', entries: Object.fromEntries(Object.entries(w)) };
+  const entries = Object.entries(w).map(([name, secret]): [string, string] => {
+    const value = typeof secret === 'string' ? secret : secrets?.get(name);
+    // load.ts resolves every reference before normalising; reaching here without one is a bug.
+    if (value === undefined) throw new Error(`the secret of key ${JSON.stringify(name)} was not resolved`);
+    return [name, value];
+  });
+  return { kind: 'declared', entries: Object.fromEntries(entries) };
 }
 
-function livekit(w: WrittenLiveKit, env: Env): LiveKitDesired {
+function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, string> | undefined, platform: string): LiveKitDesired {
   const d = DEFAULTS;
+  const state = w.state ?? d.state;
+  const inst = install(w.install, env, platform);
   return {
     name: 'livekit',
-    state: w.state ?? d.state,
-    autostart: w.autostart ?? d.autostart,
-    // With method: path and no version, '' means "whatever that binary is" (nothing to pin).
-    version: w.version ?? '',
-    install: install(w.install, env),
+    state,
+    // A stopped service is not started at the next login unless the file asks for it.
+    autostart: w.autostart ?? state === 'running',
+    removeData: w.remove_data ?? false,
+    dev: w.dev ?? false,
+    // '' means "whatever that binary is" (nothing to pin); `latest` is a release-server notion.
+    version: w.version === undefined || (w.version === 'latest' && inst.method !== 'release') ? '' : w.version,
+    install: inst,
     port: w.port ?? d.port,
     bindAddresses: [...(w.bind_addresses ?? d.bindAddresses)],
     rtc: {
@@ -86,7 +125,7 @@ function livekit(w: WrittenLiveKit, env: Env): LiveKitDesired {
       tcpPort: w.rtc?.tcp_port ?? d.rtc.tcpPort,
       useExternalIp: w.rtc?.use_external_ip ?? d.rtc.useExternalIp,
     },
-    keys: keys(w.keys),
+    keys: keys(w.keys, secrets),
     room: {
       autoCreate: w.room?.auto_create ?? d.room.autoCreate,
       emptyTimeout: w.room?.empty_timeout ?? d.room.emptyTimeout,
@@ -96,11 +135,15 @@ function livekit(w: WrittenLiveKit, env: Env): LiveKitDesired {
   };
 }
 
-export function normalise(w: WrittenSpec, source: SpecSource, env: Env): DesiredState {
+/**
+ * `secrets`: key name → secret for every `{ env }`/`{ file }` key, as load.ts resolved them
+ * (inline secrets are taken from `w`).
+ */
+export function normalise(w: WrittenSpec, source: SpecSource, env: Env, secrets?: ReadonlyMap<string, string>, platform: string = process.platform): DesiredState {
   const lk = w.services?.livekit;
   return {
     source,
     supervisor: w.supervisor ?? DEFAULTS.supervisor,
-    services: lk === undefined ? {} : { livekit: livekit(lk, env) },
+    services: lk === undefined ? {} : { livekit: livekit(lk, env, secrets, platform) },
   };
 }

@@ -4,11 +4,14 @@
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node, Pair, YAMLError } from 'yaml';
 import type { SpecProblem } from '../model.js';
+import { TOO_DEEP, firstTooDeep, textTooDeep } from './depth.js';
 
 /** A services file is a few hundred bytes; anything this big is a mistake or an attack. */
 export const MAX_SPEC_BYTES = 256 * 1024;
 /** Aliases are legal YAML, but expanding them without a cap lets a tiny file eat memory. */
 export const MAX_ALIAS_COUNT = 100;
+/** A library message is a sentence; anything longer is quoting the file back. */
+const MAX_YAML_MESSAGE = 160;
 
 export interface ParsedSpec {
   readonly file: string;
@@ -46,13 +49,28 @@ export function parseSpec(text: string, file: string): ParseResult {
   const size = Buffer.byteLength(text, 'utf8');
   if (size > MAX_SPEC_BYTES) return { ok: false, problems: [sizeProblem(file, size)] };
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number, message: string): SpecProblem => {
     const { line, col } = lines.linePos(offset);
     return { file, line, column: col, pointer: '', message };
   };
+  const deep = textTooDeep(text);
+  if (deep !== undefined) {
+    // The line counter learns line starts while parsing; count them here instead.
+    lines.addNewLine(0);
+    for (let i = text.indexOf('\n'); i !== -1 && i < deep; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+    return { ok: false, problems: [at(deep, TOO_DEEP)] };
+  }
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   // Warnings (e.g. an unknown !tag) are errors here: a config file should mean one thing.
   let issues = [...doc.errors, ...doc.warnings];
+  // The parser ran out of stack (hundreds of nested [ or {): what follows is noise.
+  const exhausted = issues.find((e) => e.code === 'RESOURCE_EXHAUSTION');
+  if (exhausted !== undefined) return { ok: false, problems: [at(exhausted.pos[0], yamlMessage(exhausted, doc, text, lines))] };
+  // Before anything below walks the tree recursively (visit, toJS, the validator).
+  const tooDeep = firstTooDeep(doc);
+  if (tooDeep !== undefined) {
+    return { ok: false, problems: [at(tooDeep, TOO_DEEP)] };
+  }
   // After a real syntax error the recovered tree is guesswork: its "duplicate keys" are noise.
   if (issues.some((e) => e.code !== 'DUPLICATE_KEY')) issues = issues.filter((e) => e.code !== 'DUPLICATE_KEY');
   const problems = issues.sort((a, b) => a.pos[0] - b.pos[0]).map((e) => at(e.pos[0], yamlMessage(e, doc, text, lines)));
@@ -68,19 +86,23 @@ export function parseSpec(text: string, file: string): ParseResult {
   try {
     const data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
     return { ok: true, spec: { file, text, doc, lines, data } };
-  } catch {
-    // yaml throws a ReferenceError when aliases expand past maxAliasCount.
+  } catch (e) {
+    // yaml throws a ReferenceError when aliases expand past maxAliasCount, or when an alias
+    // names an anchor that is not set before it (`*secret` with no `&secret`).
+    const unresolved = /^Unresolved alias .*: (.*)$/.exec(e instanceof Error ? e.message : '')?.[1];
     let offset = 0;
     visit(doc, {
       Alias(_, alias) {
+        if (unresolved !== undefined && alias.source !== unresolved) return undefined;
         offset = alias.range?.[0] ?? 0;
         return visit.BREAK;
       },
     });
-    return {
-      ok: false,
-      problems: [at(offset, `YAML aliases expand too much (limit ${MAX_ALIAS_COUNT}); write the values out instead of using anchors and aliases`)],
-    };
+    const message =
+      unresolved === undefined
+        ? `YAML aliases expand too much (limit ${MAX_ALIAS_COUNT}); write the values out instead of using anchors and aliases`
+        : `YAML alias *${unresolved} has no anchor &${unresolved} before it`;
+    return { ok: false, problems: [at(offset, message)] };
   }
 }
 
@@ -106,9 +128,14 @@ function yamlMessage(e: YAMLError, doc: Document.Parsed, text: string, lines: Li
       return 'only one YAML document is allowed; remove the second `---` and what follows';
     case 'TAB_AS_INDENT':
       return 'tabs cannot indent YAML; use spaces';
-    default:
-      // The library message is a sentence without location; keep only its first line.
-      return `YAML syntax: ${e.message.split('\n', 1)[0] ?? e.code}`;
+    case 'RESOURCE_EXHAUSTION':
+      return TOO_DEEP;
+    default: {
+      // The library message is a sentence without location; keep only its first line, and not
+      // too much of it (an unknown tag is quoted back whole).
+      const first = e.message.split('\n', 1)[0] ?? e.code;
+      return `YAML syntax: ${first.length > MAX_YAML_MESSAGE ? `${first.slice(0, MAX_YAML_MESSAGE - 3)}...` : first}`;
+    }
   }
 }
 
@@ -183,5 +210,6 @@ export function locate(spec: ParsedSpec, pointer: string, part: 'key' | 'value')
 export function sourceText(spec: ParsedSpec, pointer: string): string | undefined {
   const { node, complete } = find(spec, pointer);
   if (!complete || !isNodeWithRange(node)) return undefined;
-  return spec.text.slice(node.range[0], node.range[1]).trim();
+  // One line: a plain scalar may be folded over several.
+  return spec.text.slice(node.range[0], node.range[1]).trim().replace(/\s*\n\s*/g, ' ');
 }

@@ -9,7 +9,8 @@ import { isIP } from 'node:net';
 import type { SpecProblem } from '../model.js';
 import { baseUrlProblem } from '../platform/url-policy.js';
 import { DEFAULTS } from './default.js';
-import { show, subject, valueAt } from './messages.js';
+import { describeExposure, describeWeakness, exposure, secretWeakness } from './exposure.js';
+import { escapePointer, show, subject, valueAt } from './messages.js';
 import { homeDir, parseDuration } from './normalise.js';
 import type { Env } from './normalise.js';
 import { locate } from './parse.js';
@@ -87,6 +88,41 @@ export function checkRules(spec: ParsedSpec, env: Env): SpecProblem[] {
   const ms = parseDuration(timeout);
   if (ms !== undefined && (ms <= 0 || ms > MAX_HEALTH_TIMEOUT_MS)) {
     report(`${LK}/health/timeout`, `timeout must be longer than 0 and at most 1 hour (got ${show(timeout)})`);
+  }
+  return problems;
+}
+
+const EXPOSURE_FIX = 'listen on 127.0.0.1 only, or set allow_insecure: true';
+
+/**
+ * Refuses what must not face a network: with a non-loopback bind address, a secret shorter than
+ * 32 characters or LiveKit's well-known development secret (`secrets`: the resolved ones, by
+ * key name), and dev: true (it serves /debug/pprof). `allow_insecure: true` lets them through;
+ * every plan then warns (exposure.ts, specWarnings).
+ */
+export function checkExposure(spec: ParsedSpec, secrets: ReadonlyMap<string, string>): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const at = (pointer: string): unknown => valueAt(spec.data, pointer);
+  const lk = at(LK);
+  if (typeof lk !== 'object' || lk === null || Array.isArray(lk)) return problems;
+  if (at(`${LK}/allow_insecure`) === true) return problems;
+  const binds = at(`${LK}/bind_addresses`);
+  const open = exposure(Array.isArray(binds) ? binds : DEFAULTS.bindAddresses);
+  if (open === undefined) return problems;
+  const where = `LiveKit listens on ${describeExposure(open)}`;
+  const report = (pointer: string, message: string): void => {
+    const { line, column } = locate(spec, pointer, 'value');
+    problems.push({ file: spec.file, line, column, message, pointer });
+  };
+  for (const [name, secret] of secrets) {
+    const weak = secretWeakness(secret);
+    if (weak === undefined) continue;
+    const pointer = `${LK}/keys/${escapePointer(name)}`;
+    const own = weak === 'well-known' ? 'your own' : 'a';
+    report(pointer, `${subject(pointer)} ${describeWeakness(weak)}, but ${where}: anyone who can reach it could guess the secret; use ${own} random secret of 32 or more characters (openssl rand -base64 32), ${EXPOSURE_FIX}`);
+  }
+  if (at(`${LK}/dev`) === true) {
+    report(`${LK}/dev`, `dev: true serves LiveKit's /debug/pprof profiling endpoints, but ${where}: anyone who can reach it could use them; remove dev: true, ${EXPOSURE_FIX}`);
   }
   return problems;
 }

@@ -2,11 +2,13 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { FileState, LiveKitDesired, LiveKitObserved, UnitState } from '../../src/model.js';
+import type { FileState, LiveKitDesired, LiveKitObserved, RuntimeState } from '../../src/model.js';
 import { resolvePaths } from '../../src/paths.js';
-import { planToJson } from '../../src/plan/plan.js';
+import { plan, planToJson } from '../../src/plan/plan.js';
+import { rollbackEffects } from '../../src/apply/rollback.js';
 import { planLiveKit, type PlanContext } from '../../src/services/livekit/plan.js';
-import { renderConfig, renderKeyFile, renderUnit } from '../../src/services/livekit/render.js';
+import { renderConfig, renderKeyFile } from '../../src/services/livekit/render.js';
+import { renderDefinition, serviceSpec } from '../../src/services/livekit/supervision.js';
 
 const SECRET = 'declared-secret-0123456789abcdefghijklmnop';
 const FRESH = 'fresh-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
@@ -19,6 +21,8 @@ function desired(over: Partial<LiveKitDesired> = {}): LiveKitDesired {
     name: 'livekit',
     state: 'running',
     autostart: true,
+    removeData: false,
+    dev: false,
     version: '1.9.0',
     install: { method: 'release', baseUrl: 'https://github.com/livekit/livekit/releases' },
     port: 7880,
@@ -34,30 +38,24 @@ function desired(over: Partial<LiveKitDesired> = {}): LiveKitDesired {
 
 const file = (content: string, mode = 0o600, mtimeMs = T0 - 60_000): FileState => ({ exists: true, content, mode, mtimeMs });
 const absent: FileState = { exists: false };
-const activeUnit: UnitState = {
-  loadState: 'loaded',
-  activeState: 'active',
-  subState: 'running',
-  unitFileState: 'enabled',
-  needDaemonReload: false,
-  mainPid: 4242,
-  fragmentPath: paths.unitFile,
-  startedAtMs: T0,
-};
+const running: RuntimeState = { loaded: true, loadDetail: '', enabled: true, running: true, pid: 4242, startedAtMs: T0, state: 'active (running)' };
+const stopped: RuntimeState = { ...running, running: false, pid: 0, startedAtMs: undefined, state: 'inactive (dead)' };
+const unitText = (d: LiveKitDesired = desired()) => renderDefinition('systemd', serviceSpec(d, paths, 'systemd', paths.binary), ctx.unitTemplate) ?? '';
 
 /** A machine where everything matches `d`. */
 function converged(d: LiveKitDesired = desired(), over: Partial<LiveKitObserved> = {}): LiveKitObserved {
   const entries = d.keys.kind === 'declared' ? d.keys.entries : { [d.keys.apiKey]: 'kept-secret-kept-secret-kept-secret-kept' };
   return {
     supervisor: { kind: 'systemd', why: 'a systemd user manager answers' },
-    binary: { kind: 'present', path: paths.binary, version: '1.9.0', mtimeMs: T0 - 60_000 },
+    binary: { kind: 'present', path: paths.binary, version: '1.9.0', mtimeMs: T0 - 60_000, target: `${paths.versionsDir}/1.9.0/livekit-server` },
+    installedVersions: ['1.9.0'],
     config: file(renderConfig(d, paths)),
     keyFile: file(renderKeyFile(entries)),
     keyDirMode: 0o700,
     logDirMode: 0o700,
-    unitFile: file(renderUnit(ctx.unitTemplate, paths.binary, paths), 0o644),
-    enabled: true,
-    unit: activeUnit,
+    logDirExists: true,
+    definition: file(unitText(d), 0o644),
+    runtime: { ...running, enabled: d.autostart },
     health: { kind: 'healthy' },
     ...over,
   };
@@ -66,13 +64,14 @@ function converged(d: LiveKitDesired = desired(), over: Partial<LiveKitObserved>
 const fresh: LiveKitObserved = {
   supervisor: { kind: 'systemd', why: 'a systemd user manager answers' },
   binary: { kind: 'absent', path: paths.binary },
+  installedVersions: [],
   config: absent,
   keyFile: absent,
   keyDirMode: undefined,
   logDirMode: undefined,
-  unitFile: absent,
-  enabled: false,
-  unit: { ...activeUnit, loadState: 'not-found', activeState: 'inactive', subState: 'dead', unitFileState: '', mainPid: 0, startedAtMs: undefined },
+  logDirExists: false,
+  definition: absent,
+  runtime: { ...stopped, loaded: false, loadDetail: 'systemd has not loaded the unit (not-found)', enabled: false, state: 'inactive (dead)' },
   health: { kind: 'unhealthy', detail: 'ECONNREFUSED' },
 };
 
@@ -123,18 +122,18 @@ describe('planning LiveKit', () => {
 
   it('a hand-edited unit is rewritten, reloaded and restarted', () => {
     const o = converged();
-    const p = planLiveKit(desired(), { ...o, unitFile: file('[Service]\nExecStart=/bin/true\n', 0o644) }, paths, ctx);
+    const p = planLiveKit(desired(), { ...o, definition: file('[Service]\nExecStart=/bin/true\n', 0o644) }, paths, ctx);
     expect(p.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['unit update', 'unit daemon-reload', 'running restart', 'healthy wait-healthy']);
   });
 
   it('a stopped service is started, not restarted', () => {
-    const o = converged(desired(), { unit: { ...activeUnit, activeState: 'inactive', subState: 'dead', mainPid: 0, startedAtMs: undefined }, health: { kind: 'unhealthy', detail: 'ECONNREFUSED' } });
+    const o = converged(desired(), { runtime: stopped, health: { kind: 'unhealthy', detail: 'ECONNREFUSED' } });
     expect(summary(desired(), o)).toEqual(['running start', 'healthy wait-healthy']);
   });
 
   it('a disabled unit with autostart is enabled and nothing else', () => {
-    expect(summary(desired(), converged(desired(), { enabled: false }))).toEqual(['unit enable']);
-    expect(summary(desired({ autostart: false }), converged(desired({ autostart: false })))).toEqual(['unit disable']);
+    expect(summary(desired(), converged(desired(), { runtime: { ...running, enabled: false } }))).toEqual(['unit enable']);
+    expect(summary(desired({ autostart: false }), converged(desired({ autostart: false }), { runtime: { ...running, enabled: true } }))).toEqual(['unit disable']);
   });
 
   it('a running but unhealthy process is restarted; a starting one is waited for', () => {
@@ -181,7 +180,7 @@ describe('planning LiveKit', () => {
   });
 
   it('no systemd user manager blocks the plan with the reason', () => {
-    const p = planLiveKit(desired(), { ...fresh, supervisor: { kind: 'unavailable', why: 'systemctl --user does not answer (Failed to connect to bus)' }, unit: undefined }, paths, ctx);
+    const p = planLiveKit(desired(), { ...fresh, supervisor: { kind: 'unavailable', wanted: 'systemd', why: 'systemctl --user does not answer (Failed to connect to bus)' }, runtime: undefined }, paths, ctx);
     expect(p.blockers[0]).toContain('Failed to connect to bus');
     expect(p.steps.some((s) => s.resource === 'running')).toBe(false);
   });
@@ -191,5 +190,120 @@ describe('planning LiveKit', () => {
     const p = planLiveKit(d, { ...fresh, binary: { kind: 'absent', path: '/opt/lk/livekit-server' } }, paths, ctx);
     expect(p.blockers[0]).toContain('install.path /opt/lk/livekit-server does not exist');
     expect(p.steps.some((s) => s.action === 'install')).toBe(false);
+  });
+
+  it('the binary deleted and the unit reloaded by hand count as changes to restart for', () => {
+    const o = converged(desired(), { runtime: { ...running, loaded: false, loadDetail: 'systemd has an older copy of the unit file' } });
+    expect(summary(desired(), o)).toEqual(['unit daemon-reload', 'running restart', 'healthy wait-healthy']);
+  });
+});
+
+describe('planning LiveKit through its lifecycle', () => {
+  it('state: stopped stops a running LiveKit and waits for nothing', () => {
+    const d = desired({ state: 'stopped', autostart: false });
+    expect(summary(d, converged(d))).toEqual(['running stop']);
+    expect(summary(d, converged(d, { runtime: { ...stopped, enabled: false } }))).toEqual([]);
+  });
+
+  it('state: stopped on a fresh machine installs and configures, but starts nothing', () => {
+    const d = desired({ state: 'stopped', autostart: false });
+    expect(summary(d, fresh)).toEqual(['binary install', 'config create', 'config create', 'unit create', 'unit create', 'unit daemon-reload']);
+  });
+
+  it('state: absent stops, disables and removes what vm installed, and keeps the logs', () => {
+    const d = desired({ state: 'absent' });
+    const p = planLiveKit(d, converged(d), paths, ctx);
+    expect(p.steps.map((s) => `${s.resource} ${s.action}`)).toEqual([
+      'running stop',
+      'unit disable',
+      'unit remove',
+      'unit daemon-reload',
+      'config remove',
+      'config remove',
+      'binary remove',
+      'binary remove',
+    ]);
+    expect(p.notes.join('\n')).toContain('logs are kept');
+  });
+
+  it('state: absent with remove_data also removes the logs', () => {
+    const d = desired({ state: 'absent', removeData: true });
+    expect(summary(d, converged(d)).at(-1)).toBe('data remove');
+  });
+
+  it('state: absent on a machine without LiveKit plans nothing', () => {
+    const d = desired({ state: 'absent' });
+    expect(summary(d, { ...fresh, runtime: { ...fresh.runtime!, loaded: true } })).toEqual([]);
+  });
+
+  it('state: absent never removes an install.path binary, and says so', () => {
+    const d = desired({ state: 'absent', install: { method: 'path', path: '/opt/lk/livekit-server' } });
+    const p = planLiveKit(d, converged(d, { binary: { kind: 'present', path: '/opt/lk/livekit-server', version: '1.9.0', mtimeMs: 0 } }), paths, ctx);
+    expect(p.steps.some((s) => s.resource === 'binary')).toBe(false);
+    expect(p.notes.join('\n')).toContain('/opt/lk/livekit-server is not vm');
+  });
+
+  it('version: latest resolves to what the release server redirects to, and shows it', () => {
+    const d = desired({ version: 'latest' });
+    const p = planLiveKit(d, converged(d, { latest: { ok: true, version: '1.9.1' } }), paths, ctx);
+    expect(p.steps[0]?.reason).toContain('version 1.9.0 → 1.9.1 (latest)');
+    expect(planLiveKit(d, converged(d, { latest: { ok: true, version: '1.9.0' } }), paths, ctx).steps).toEqual([]);
+    expect(planLiveKit(d, converged(d, { latest: { ok: false, why: 'GET …/latest: ENOTFOUND' } }), paths, ctx).blockers[0]).toContain('ENOTFOUND');
+  });
+
+  it('an offline archive installs from the file, not the network', () => {
+    const d = desired({ install: { method: 'release', baseUrl: 'https://x', archive: '/media/livekit_1.9.0_linux_amd64.tar.gz' } });
+    const step = planLiveKit(d, fresh, paths, ctx).steps[0];
+    expect(step?.effect).toMatchObject({ kind: 'install-release', archive: '/media/livekit_1.9.0_linux_amd64.tar.gz' });
+    expect(step?.reason).toContain('(offline)');
+  });
+
+  it('a pinned version Homebrew cannot give is a plan-time error', () => {
+    const d = desired({ install: { method: 'brew' } });
+    const p = planLiveKit(d, { ...fresh, brewVersion: { ok: true, version: '1.9.4' } }, paths, ctx);
+    expect(p.blockers[0]).toContain('version 1.9.0 is declared, but Homebrew offers livekit 1.9.4');
+  });
+
+  it('the process supervisor has no unit and cannot autostart: the plan says so instead of pretending', () => {
+    const o: LiveKitObserved = { ...fresh, supervisor: { kind: 'process', why: 'auto: no systemd user manager' }, runtime: { ...stopped, enabled: undefined, state: 'not running (no pid file)' } };
+    const p = planLiveKit(desired(), o, paths, ctx);
+    expect(p.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['binary install', 'config create', 'config create', 'unit create', 'running start', 'healthy wait-healthy']);
+    expect(p.warnings.join('\n')).toContain('cannot start LiveKit at login');
+  });
+
+  it('lingering off under systemd is a warning with the command that fixes it', () => {
+    expect(planLiveKit(desired(), converged(desired(), { lingering: false }), paths, ctx).warnings.join('\n')).toContain('loginctl enable-linger $USER');
+  });
+});
+
+describe('rolling back a failed change', () => {
+  const allPaths = resolvePaths({ HOME: '/home/u' });
+  const snap = (d: LiveKitDesired, o: LiveKitObserved) => ({ paths: allPaths, observed: { livekit: o }, plan: plan({ source: { kind: 'default' }, supervisor: 'auto', services: { livekit: d } }, { livekit: o }, allPaths, ctx) });
+
+  it('puts back the previous config and binary, restarts, and waits for health again', () => {
+    const before = converged();
+    const s = snap(desired({ version: '1.9.1', rtc: { ...desired().rtc, portRangeEnd: 60100 } }), before);
+    const effects = rollbackEffects(s, s.plan.steps);
+    expect(effects.map((e) => e.kind + (e.kind === 'supervise' ? `:${e.verb}` : ''))).toEqual(['switch-link', 'write-file', 'supervise:restart', 'wait-healthy']);
+    expect(effects[0]).toMatchObject({ kind: 'switch-link', target: `${paths.versionsDir}/1.9.0/livekit-server` });
+    expect(effects[1]).toMatchObject({ kind: 'write-file', path: paths.config, content: before.config.exists ? before.config.content : '' });
+  });
+
+  it('waits for health where the restored config listens, not where the failed one did', () => {
+    const s = snap(desired({ port: 9999 }), converged());
+    const wait = rollbackEffects(s, s.plan.steps).find((e) => e.kind === 'wait-healthy');
+    expect(wait).toMatchObject({ url: 'http://127.0.0.1:7880/' });
+  });
+
+  it('a first install has nothing to roll back to', () => {
+    const s = snap(desired(), fresh);
+    expect(rollbackEffects(s, s.plan.steps)).toEqual([]);
+  });
+
+  it('a new unit file is put back and reloaded before the restart', () => {
+    const before = converged(desired(), { definition: file('# old unit\n', 0o644) });
+    const s = snap(desired(), before);
+    const kinds = rollbackEffects(s, s.plan.steps).map((e) => e.kind + (e.kind === 'supervise' ? `:${e.verb}` : ''));
+    expect(kinds).toEqual(['write-file', 'supervise:reload', 'supervise:restart', 'wait-healthy']);
   });
 });

@@ -1,13 +1,23 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, DEFAULT_LIVEKIT_VERSION, SCHEMA_ID, defaultDesired, initFileText } from '../../src/spec/default.js';
+import { isLoopback } from '../../src/spec/exposure.js';
 import { loadDesired, validateText } from '../../src/spec/load.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const examples = join(root, 'examples');
 const schema = JSON.parse(readFileSync(join(root, 'schemas', 'voicemode.services.schema.json'), 'utf8')) as Record<string, any>;
-const env = { HOME: '/home/u' };
+
+// The examples read secrets from ~/.config/voicemode/livekit.secret and $LIVEKIT_API_SECRET.
+const home = mkdtempSync(join(tmpdir(), 'vm-spec-examples-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+const FILE_SECRET = 'file-secret-0123456789abcdefghijklmnopqrstuv';
+const ENV_SECRET = 'env-secret-0123456789abcdefghijklmnopqrstuvw';
+mkdirSync(join(home, '.config', 'voicemode'), { recursive: true });
+writeFileSync(join(home, '.config', 'voicemode', 'livekit.secret'), `${FILE_SECRET}\n`, { mode: 0o600 });
+const env = { HOME: home, LIVEKIT_API_SECRET: ENV_SECRET };
 
 describe('examples/', () => {
   const files = readdirSync(examples).filter((f) => f.endsWith('.yaml'));
@@ -32,7 +42,8 @@ describe('examples/', () => {
   it('full.yaml sets every option, durations in ms', () => {
     const d = validateText(readFileSync(join(examples, 'full.yaml'), 'utf8'), 'full.yaml', env);
     expect(d.supervisor).toBe('systemd');
-    expect(d.services.livekit).toEqual({
+    // toMatchObject: the model may carry more (fields the file does not set).
+    expect(d.services.livekit).toMatchObject({
       name: 'livekit',
       state: 'running',
       autostart: false,
@@ -41,7 +52,7 @@ describe('examples/', () => {
       port: 7890,
       bindAddresses: ['127.0.0.1', '::1'],
       rtc: { portRangeStart: 51000, portRangeEnd: 51999, tcpPort: 7891, useExternalIp: false },
-      keys: { kind: 'declared', entries: { voicemode: 'Vd8qT2m9ZkR4wP7xLc3nHs6yBf1gJe5u' } },
+      keys: { kind: 'declared', entries: { voicemode: 'Vd8qT2m9ZkR4wP7xLc3nHs6yBf1gJe5u', ci: ENV_SECRET, laptop: FILE_SECRET } },
       room: { autoCreate: true, emptyTimeout: 600 },
       logging: { level: 'debug' },
       health: { timeoutMs: 120_000 },
@@ -50,17 +61,20 @@ describe('examples/', () => {
 
   it('path-binary.yaml expands ~ with HOME and pins no version', () => {
     const d = validateText(readFileSync(join(examples, 'path-binary.yaml'), 'utf8'), 'path-binary.yaml', env);
-    expect(d.services.livekit?.install).toEqual({ method: 'path', path: '/home/u/bin/livekit-server' });
+    expect(d.services.livekit?.install).toEqual({ method: 'path', path: join(home, 'bin/livekit-server') });
     expect(d.services.livekit?.version).toBe('');
   });
 
-  it('lan.yaml binds a LAN address with declared keys of 32+ characters', () => {
+  it('lan.yaml binds a LAN address with its secret read from a private file', () => {
     const d = validateText(readFileSync(join(examples, 'lan.yaml'), 'utf8'), 'lan.yaml', env);
     const lk = d.services.livekit;
     expect(lk?.bindAddresses).toEqual(['127.0.0.1', '192.168.1.20']);
-    expect(lk?.keys.kind).toBe('declared');
-    if (lk?.keys.kind === 'declared') for (const s of Object.values(lk.keys.entries)) expect(s.length).toBeGreaterThanOrEqual(32);
+    expect(lk?.keys).toEqual({ kind: 'declared', entries: { 'voicemode-lan': FILE_SECRET } });
     expect(lk?.health.timeoutMs).toBe(45_000);
+  });
+
+  it('lan.yaml holds no secret itself', () => {
+    expect(readFileSync(join(examples, 'lan.yaml'), 'utf8')).toMatch(/voicemode-lan: \{ file: ~\/\.config\/voicemode\/livekit\.secret \}/);
   });
 });
 
@@ -90,6 +104,8 @@ describe('vm init file', () => {
     const lk = defaultDesired().services.livekit;
     expect(lk?.version).toBe(DEFAULT_LIVEKIT_VERSION);
     expect(lk?.bindAddresses).toEqual(['127.0.0.1']);
+    expect(lk?.bindAddresses.every(isLoopback)).toBe(true);
+    expect(DEFAULTS.bindAddresses.every(isLoopback)).toBe(true);
     expect(lk?.keys).toEqual({ kind: 'generated', apiKey: 'devkey' });
   });
 });
@@ -99,7 +115,9 @@ describe('schema defaults', () => {
     const lk = schema['$defs'].livekit.properties as Record<string, any>;
     expect(schema['properties'].supervisor.default).toBe(DEFAULTS.supervisor);
     expect(lk['state'].default).toBe(DEFAULTS.state);
-    expect(lk['autostart'].default).toBe(DEFAULTS.autostart);
+    // autostart has no single default: true when running, false when stopped (normalise.ts).
+    expect(lk['autostart'].default).toBeUndefined();
+    expect(lk['remove_data'].default).toBe(false);
     expect(lk['port'].default).toBe(DEFAULTS.port);
     expect(lk['bind_addresses'].default).toEqual(DEFAULTS.bindAddresses);
     expect(lk['install'].properties.base_url.default).toBe(DEFAULTS.baseUrl);
@@ -112,6 +130,8 @@ describe('schema defaults', () => {
     expect(lk['room'].default).toEqual({ auto_create: DEFAULTS.room.autoCreate, empty_timeout: DEFAULTS.room.emptyTimeout });
     expect(lk['logging'].properties.level.default).toBe(DEFAULTS.logLevel);
     expect(lk['health'].properties.timeout.default).toBe(`${DEFAULTS.healthTimeoutMs / 1000}s`);
+    expect(lk['dev'].default).toBe(false);
+    expect(lk['allow_insecure'].default).toBe(false);
   });
 
   it('every property has a description for editors', () => {
@@ -124,6 +144,7 @@ describe('schema defaults', () => {
     };
     walk(schema, '');
     walk(schema['$defs'].livekit, '/services/livekit');
+    walk(schema['$defs'].secretRef, '/services/livekit/keys/*');
     expect(missing).toEqual([]);
   });
 });

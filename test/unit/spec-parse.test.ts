@@ -93,6 +93,64 @@ describe('hostile files', () => {
     expect(d.services.livekit?.keys).toEqual({ kind: 'declared', entries: { a: '1.9.0' } });
   });
 
+  it('10,000 nested [ are refused quickly, at the 33rd level, with one problem', () => {
+    const cases: Array<[string, string]> = [
+      [`version: 1\nx: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, '2:36'],
+      [`version: 1\nx: ${'['.repeat(100_000)}\n`, '2:36'],
+      [`version: 1\nx: ${'{a: '.repeat(50_000)}\n`, '2:132'],
+      [`version: 1\nx: "[[[[" # [[[[\ny: ${'['.repeat(40)}\n`, '3:36'], // quoted and commented brackets do not count
+    ];
+    for (const [text, where] of cases) {
+      const started = performance.now();
+      expect(problems(text)).toEqual([`vm.yaml:${where}: the file nests more than 32 levels deep; a services file needs about 6`]);
+      expect(performance.now() - started).toBeLessThan(1000);
+    }
+  });
+
+  it('nesting the text scan does not see is still refused once the parser runs out of stack', () => {
+    // 30 list levels per line, each line inside the last item of the line before: 2400 levels
+    // (190 KiB); the parser gives up with RESOURCE_EXHAUSTION somewhere, depending on the stack.
+    const text = `version: 1\nx:\n${Array.from({ length: 80 }, (_, n) => `${' '.repeat(60 * n)}${'- '.repeat(30)}`).join('\n')}a\n`;
+    const started = performance.now();
+    const out = problems(text);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatch(/^vm\.yaml:\d+:\d+: the file nests more than 32 levels deep; a services file needs about 6$/);
+  });
+
+  it('deep block nesting and nested "- " lists are refused past 32 levels', () => {
+    let block = 'version: 1\n';
+    for (let i = 0; i < 40; i++) block += `${' '.repeat(i)}a${i}:\n`;
+    expect(problems(block)).toEqual(['vm.yaml:34:33: the file nests more than 32 levels deep; a services file needs about 6']);
+    const dashes = problems(`version: 1\nx:\n${'- '.repeat(100_000)}a\n`);
+    expect(dashes).toHaveLength(1);
+    expect(dashes[0]).toMatch(/nests (too deeply to be read|more than 32 levels deep)/);
+  });
+
+  it('thousands of problems are cut to 20 and a count', () => {
+    const out = problems(`version: 1\nx: ${'&a '.repeat(5000)}1\n`);
+    expect(out).toHaveLength(21);
+    expect(out[20]).toMatch(/^vm\.yaml:2:\d+: and 4979 more problems from here on; fix the ones above first$/);
+  });
+
+  it('control and bidi characters in a key name are escaped in the message and pointer', () => {
+    expect(problems('version: 1\n"a\\u202eb\\u001b[31m": 1\n')).toEqual([
+      'vm.yaml:2:1: unknown key "a\\u202eb\\u001b[31m"; allowed here: version, supervisor, services (at /a\\u202eb\\u001b[31m)',
+    ]);
+  });
+
+  it('a huge key name or tag is cut short in the message', () => {
+    const [key] = problems(`version: 1\n${'k'.repeat(1000)}: 1\n`);
+    expect(key).toMatch(/^vm\.yaml:2:1: unknown key "k{57}\.\.\."; allowed here/);
+    const [tag] = problems(`version: 1\nx: !${'t'.repeat(100_000)} 1\n`);
+    expect(tag?.length).toBeLessThan(250);
+  });
+
+  it('a value folded over several lines is quoted back on one line', () => {
+    const [first] = problems('version: 1\nservices:\n  livekit:\n    version: 1.9.0\n    health:\n      timeout: 5\n        minutes\n');
+    expect(first).toBe('vm.yaml:6:16: timeout must be a duration such as 500ms, 30s or 2m, or a number of seconds (got 5 minutes) (at /services/livekit/health/timeout)');
+  });
+
   it('text over 256 KiB is refused without parsing', () => {
     const text = `version: 1\n${'#'.repeat(MAX_SPEC_BYTES)}\n`;
     expect(problems(text)).toEqual(['vm.yaml:1:1: the file is too large (257 KiB; at most 256 KiB is read)']);

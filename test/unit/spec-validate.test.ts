@@ -51,9 +51,9 @@ describe('wrong types and values', () => {
     expect(problems(lk('    autostart: yes\n'))).toEqual(['vm.yaml:5:16: autostart must be true or false, got "yes" (at /services/livekit/autostart)']);
   });
 
-  it('a numeric secret asks for quotes, showing what was written', () => {
+  it('a numeric secret asks for quotes without repeating the secret', () => {
     expect(problems(lk('    keys:\n      mykey: 0777\n'))).toEqual([
-      'vm.yaml:6:14: the secret of key "mykey" must be text, got 0777; put it in quotes: "0777" (at /services/livekit/keys/mykey)',
+      'vm.yaml:6:14: the secret of key "mykey" must be text, { env: NAME } or { file: PATH }; got a number (put a secret that looks like a number in quotes) (at /services/livekit/keys/mykey)',
     ]);
   });
 
@@ -88,6 +88,28 @@ describe('wrong types and values', () => {
     ]);
   });
 
+  it('$, quotes and backslashes in the install path are refused: they mean something in a unit', () => {
+    const path = (p: string): string => `version: 1\nservices:\n  livekit:\n    install:\n      method: path\n      path: '${p}'\n`;
+    expect(problems(path('/opt/$LK/livekit-server'))[0]).toMatch(/^vm\.yaml:6:13: path must not contain \$: vm does not expand variables/);
+    expect(problems(path('/opt/"lk"/livekit-server'))[0]).toMatch(/^vm\.yaml:6:13: path must not contain quotes or backslashes/);
+    expect(problems(path("/opt/lk''s/livekit-server"))[0]).toMatch(/path must not contain quotes or backslashes/);
+    expect(problems(path('/opt/lk\\x/livekit-server'))[0]).toMatch(/path must not contain quotes or backslashes/);
+    expect(problems('version: 1\nservices:\n  livekit:\n    install:\n      method: path\n      path: "/opt/lk\\n/livekit-server"\n')[0]).toMatch(
+      /path must not contain newlines or control characters/,
+    );
+  });
+
+  it('spaces are fine in the install path (macOS has them)', () => {
+    expect(() => validateText('version: 1\nservices:\n  livekit:\n    install: { method: path, path: "/Users/a/Application Support/livekit-server" }\n', 'vm.yaml', env)).not.toThrow();
+  });
+
+  it('a base_url with a space or newline is refused', () => {
+    expect(problems(lk('    install:\n      base_url: "https://example.com/a b"\n'))).toEqual([
+      'vm.yaml:6:17: base_url must not contain spaces, newlines or control characters (at /services/livekit/install/base_url)',
+    ]);
+    expect(problems(lk('    install:\n      base_url: "https://example.com/\\nx"\n'))[0]).toContain('base_url must not contain spaces, newlines or control characters');
+  });
+
   it('a % in the install path is refused because systemd would expand it', () => {
     expect(problems('version: 1\nservices:\n  livekit:\n    install:\n      method: path\n      path: /opt/100%/livekit-server\n')[0]).toMatch(
       /^vm\.yaml:6:13: path must not contain %/,
@@ -109,7 +131,7 @@ describe('required keys and install methods', () => {
   it('method: path without path names the missing key; base_url is out of place there', () => {
     expect(problems('version: 1\nservices:\n  livekit:\n    install:\n      method: path\n      base_url: https://example.com\n')).toEqual([
       'vm.yaml:4:5: missing key "path" in install (needed with `method: path`) (at /services/livekit/install/path)',
-      'vm.yaml:6:7: base_url is only used with `method: release` (the default) (at /services/livekit/install/base_url)',
+      'vm.yaml:6:7: base_url is only used with `method: release` (or auto) (at /services/livekit/install/base_url)',
     ]);
   });
 
@@ -119,11 +141,20 @@ describe('required keys and install methods', () => {
     ]);
   });
 
-  it('planned values say "not supported yet" instead of "invalid"', () => {
-    expect(problems('version: 1\nsupervisor: launchd\nservices:\n  livekit:\n    version: 1.9.0\n    state: stopped\n    install: { method: brew }\n')).toEqual([
-      'vm.yaml:2:13: supervisor "launchd" is not supported yet (supported: auto, systemd) (at /supervisor)',
-      'vm.yaml:6:12: state "stopped" is not supported yet (supported: running) (at /services/livekit/state)',
-      'vm.yaml:7:24: method "brew" is not supported yet (supported: release, path) (at /services/livekit/install/method)',
+  it('every supervisor, state and install method of the lifecycle is accepted', () => {
+    const env = { HOME: '/home/u' };
+    const a = validateText('version: 1\nsupervisor: launchd\nservices:\n  livekit:\n    version: 1.9.0\n    state: stopped\n    install: { method: brew }\n', 'vm.yaml', env);
+    expect(a.supervisor).toBe('launchd');
+    expect(a.services.livekit).toMatchObject({ state: 'stopped', autostart: false, install: { method: 'brew' } });
+    const b = validateText('version: 1\nsupervisor: process\nservices:\n  livekit:\n    state: absent\n    remove_data: true\n    install: { method: script, script_url: "http://127.0.0.1:1/install.sh" }\n', 'vm.yaml', env);
+    expect(b.services.livekit).toMatchObject({ state: 'absent', removeData: true, version: '', install: { method: 'script', scriptUrl: 'http://127.0.0.1:1/install.sh' } });
+    const c = validateText('version: 1\nservices:\n  livekit:\n    version: latest\n    install: { archive: ~/lk/livekit_1.9.0_linux_amd64.tar.gz }\n', 'vm.yaml', env);
+    expect(c.services.livekit).toMatchObject({ version: 'latest', install: { method: 'release', archive: '/home/u/lk/livekit_1.9.0_linux_amd64.tar.gz' } });
+  });
+
+  it('options of one install method are out of place with another', () => {
+    expect(problems('version: 1\nservices:\n  livekit:\n    install: { method: brew, archive: /tmp/a.tar.gz }\n')).toEqual([
+      'vm.yaml:4:30: archive is only used with `method: release` (or auto) (at /services/livekit/install/archive)',
     ]);
   });
 
@@ -149,7 +180,7 @@ describe('required keys and install methods', () => {
 describe('many problems', () => {
   it('are all reported, once each, in file order', () => {
     const out = problems(
-      'supervisor: process\nextra: 1\nservices:\n  livekit:\n    prot: 7880\n    version: 1.9\n    bind_addresses: [127.0.0.1, 127.0.0.1]\n    health: { timeout: soon }\n',
+      'supervisor: runit\nextra: 1\nservices:\n  livekit:\n    prot: 7880\n    version: 1.9\n    bind_addresses: [127.0.0.1, 127.0.0.1]\n    health: { timeout: soon }\n',
     );
     expect(out.map((l) => l.split(': ')[0])).toEqual(['vm.yaml:1:1', 'vm.yaml:1:13', 'vm.yaml:2:1', 'vm.yaml:5:5', 'vm.yaml:6:14', 'vm.yaml:7:33', 'vm.yaml:8:24']);
     expect(out[0]).toContain('missing key "version"');

@@ -8,7 +8,7 @@ import { EXIT, reportError } from '../exit.js';
 import type { CliIo } from '../io.js';
 import { renderPlan, stepLine } from '../render-plan.js';
 
-export async function applyCommand(io: CliIo, o: { file?: string; json?: boolean; yes?: boolean }): Promise<number> {
+export async function applyCommand(io: CliIo, o: { file?: string; json?: boolean; yes?: boolean; rollback?: boolean }): Promise<number> {
   const { desired, host } = await loadContext(io, o.file);
   const ctx = planContext();
   const before = await snapshot(host, desired, ctx);
@@ -32,16 +32,18 @@ export async function applyCommand(io: CliIo, o: { file?: string; json?: boolean
       applied.push({ step: s, ok: false, ms });
       if (!json) io.stdout.write(' FAILED\n');
     },
+    rollbackStart: () => !json && io.stdout.write('\nRolling back to the previous binary, config and unit:\n'),
     ...(io.isTTY && !json ? { onProgress: progressPrinter(io) } : {}),
   };
   if (!json) io.stdout.write('\nApplying:\n');
   const t0 = host.now();
   try {
-    const result = await applyPlan(host, desired, before, ctx, reporter);
+    const result = await applyPlan(host, desired, before, ctx, reporter, { rollback: o.rollback !== false });
     if (json) io.stdout.write(`${JSON.stringify(applyJson(before.plan, applied, true))}\n`);
     else {
-      const pid = result.after.observed.livekit?.unit?.mainPid;
-      io.stdout.write(`\nApplied ${applied.length} steps in ${fmtMs(host.now() - t0)}. livekit is converged: running (pid ${pid}) and healthy.\n`);
+      const rt = result.after.observed.livekit?.runtime;
+      const now = rt?.running === true ? `running (pid ${rt.pid}) and healthy` : rt === undefined ? 'removed' : `not running (${rt.state})`;
+      io.stdout.write(`\nApplied ${applied.length} steps in ${fmtMs(host.now() - t0)}. livekit is converged: ${now}.\n`);
     }
     return EXIT.ok;
   } catch (e) {

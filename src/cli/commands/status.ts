@@ -1,4 +1,4 @@
-// Per service: binary, config, unit, running, healthy. Read-only, like plan.
+// Per service: supervisor, binary, config, unit, running, healthy. Read-only, like plan.
 
 import type { ResourceKind } from '../../model.js';
 import { snapshot } from '../../reconcile.js';
@@ -13,49 +13,53 @@ export async function statusCommand(io: CliIo, o: { file?: string; json?: boolea
   const lk = snap.observed.livekit;
   const d = desired.services.livekit;
   if (lk === undefined || d === undefined) {
-    io.stdout.write(o.json === true ? `${JSON.stringify({ format_version: '1', services: {} })}\n` : 'no services declared\n');
+    io.stdout.write(o.json === true ? `${JSON.stringify({ format_version: '1', services: {}, notes: snap.plan.notes })}\n` : `no services declared\n${snap.plan.notes.map((n) => `note: ${n}\n`).join('')}`);
     return EXIT.ok;
   }
   const pending = (r: ResourceKind) => snap.plan.steps.filter((s) => s.resource === r);
   const p = snap.paths.livekit;
-  const unit = lk.unit;
-  const running = unit !== undefined && unit.activeState === 'active' && unit.mainPid > 0;
+  const rt = lk.runtime;
+  const sup = lk.supervisor;
+  const definitionFile = sup.kind === 'systemd' ? p.unitFile : sup.kind === 'launchd' ? p.plistFile : null;
   const status = {
+    state: d.state,
+    supervisor: { kind: sup.kind, why: sup.why },
     binary: {
-      path: p.binary,
+      path: lk.binary.path,
       state: lk.binary.kind,
       version: lk.binary.kind === 'present' ? lk.binary.version : null,
       declared_version: d.version === '' ? null : d.version,
     },
     config: { path: p.config, key_file: p.keyFile, up_to_date: pending('config').length === 0 },
     unit: {
-      name: p.unitName,
-      path: p.unitFile,
+      path: definitionFile,
       up_to_date: pending('unit').filter((s) => s.action !== 'enable' && s.action !== 'disable').length === 0,
-      enabled: lk.enabled,
+      enabled: rt?.enabled ?? null,
     },
-    running: { active: running, pid: running ? unit.mainPid : null, state: unit === undefined ? 'unknown' : `${unit.activeState}/${unit.subState}` },
+    running: { active: rt?.running ?? false, pid: rt?.running === true ? rt.pid : null, state: rt?.state ?? 'unknown' },
     healthy: lk.health.kind === 'healthy',
     url: healthUrl(d),
     log: p.logFile,
-    supervisor: lk.supervisor.kind,
     pending_steps: snap.plan.steps.length,
+    warnings: snap.plan.warnings,
   };
   if (o.json === true) {
     io.stdout.write(`${JSON.stringify({ format_version: '1', services: { livekit: status } })}\n`);
     return EXIT.ok;
   }
   const health = lk.health.kind === 'healthy' ? 'yes' : lk.health.kind === 'starting' ? `starting (GET / → ${lk.health.status})` : `no (${lk.health.detail})`;
-  const bin = lk.binary.kind === 'present' ? `${lk.binary.version}` : lk.binary.kind === 'broken' ? `broken (${lk.binary.detail})` : 'not installed';
+  const bin = lk.binary.kind === 'present' ? lk.binary.version : lk.binary.kind === 'broken' ? `broken (${lk.binary.detail})` : 'not installed';
+  const enabled = rt?.enabled === undefined ? 'no autostart (process supervisor)' : rt.enabled ? 'enabled' : 'not enabled';
   io.stdout.write(
     [
-      `livekit  (supervisor: ${lk.supervisor.kind === 'systemd' ? 'systemd' : `none: ${lk.supervisor.why}`})`,
-      `  binary   ${bin}  ${p.binary}${d.version !== '' ? `  (declared ${d.version})` : ''}`,
+      `livekit  (declared state: ${d.state}; supervisor: ${sup.kind === 'unavailable' ? `none: ${sup.why}` : `${sup.kind}, ${sup.why}`})`,
+      `  binary   ${bin}  ${lk.binary.path}${d.version !== '' ? `  (declared ${d.version})` : ''}`,
       `  config   ${status.config.up_to_date ? 'up to date' : 'out of date'}  ${p.config}`,
-      `  unit     ${status.unit.up_to_date ? 'up to date' : 'out of date'}, ${status.unit.enabled ? 'enabled' : 'not enabled'}  ${p.unitFile}`,
-      `  running  ${running ? `yes, pid ${unit.mainPid}` : `no (${status.running.state})`}`,
+      `  unit     ${status.unit.up_to_date ? 'up to date' : 'out of date'}, ${enabled}${definitionFile === null ? '' : `  ${definitionFile}`}`,
+      `  running  ${rt?.running === true ? `yes, pid ${rt.pid}` : `no (${status.running.state})`}`,
       `  healthy  ${health}  ${status.url}`,
       `  log      ${p.logFile}`,
+      ...snap.plan.warnings.map((w) => `warning: ${w}`),
       snap.plan.steps.length === 0 ? 'converged' : `${snap.plan.steps.length} step(s) pending: run \`vm plan\` for details`,
       '',
     ].join('\n'),

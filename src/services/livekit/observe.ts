@@ -1,45 +1,95 @@
-// Observes LiveKit's five resources. Never changes anything; everything absent is a value.
-// All probes run concurrently: `vm plan` waits for the slowest, not the sum.
+// Observes LiveKit's resources. Never changes anything; everything absent is a value.
+// Probes run concurrently: `vm plan` waits for the slowest, not for the sum.
 
-import type { BinaryState, HealthState, LiveKitDesired, LiveKitObserved, ServicePaths, SupervisorState } from '../../model.js';
+import { join } from 'node:path';
+import type { BinaryState, FileState, HealthState, LiveKitDesired, LiveKitObserved, RuntimeState, ServicePaths, SupervisorKind, SupervisorState } from '../../model.js';
+import { UserError } from '../../errors.js';
 import type { Host } from '../../platform/host.js';
-import { showUnit } from '../../platform/systemd.js';
+import { supervisorFor } from '../../platform/supervisor.js';
 import { healthUrl } from './render.js';
+import { serviceSpec } from './supervision.js';
+import { resolveLatest } from './versions.js';
 
-export async function observeLiveKit(host: Host, desired: LiveKitDesired, paths: ServicePaths): Promise<LiveKitObserved> {
-  const [binary, config, keyFile, keyDirMode, logDirMode, unitFile, wants, show, health] = await Promise.all([
-    observeBinary(host, paths.binary),
+const VERSION_DIR = /^\d+\.\d+\.\d+$/;
+const ABSENT: FileState = { exists: false };
+
+export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: ServicePaths, wanted: 'auto' | SupervisorKind): Promise<LiveKitObserved> {
+  const binaryPath = d.install.method === 'brew' ? await brewBinary(host) : paths.binary;
+  const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health] = await Promise.all([
+    observeSupervisor(host, wanted, (kind) => serviceSpec(d, paths, kind, binaryPath)),
+    observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script'),
+    host.readdir(paths.versionsDir).then((names) => names.filter((n) => VERSION_DIR.test(n))),
+    d.version === 'latest' && d.install.method === 'release' ? resolveLatest(host, d.install.baseUrl) : Promise.resolve(undefined),
+    d.install.method === 'brew' && d.version !== '' ? import('../../platform/brew.js').then((b) => b.brewStableVersion(host)) : Promise.resolve(undefined),
     host.readFile(paths.config),
     host.readFile(paths.keyFile),
-    host.stat(paths.dir).then((s) => s?.mode),
-    host.stat(paths.logDir).then((s) => s?.mode),
-    host.readFile(paths.unitFile),
-    host.stat(paths.wantsLink),
-    showUnit(host, paths.unitName),
-    observeHealth(host, healthUrl(desired)),
+    host.stat(paths.dir),
+    host.stat(paths.logDir),
+    observeHealth(host, healthUrl(d)),
   ]);
-  const supervisor: SupervisorState = show.ok
-    ? { kind: 'systemd', why: 'a systemd user manager answers' }
-    : { kind: 'unavailable', why: show.why };
-  const enabled = wants !== undefined;
-  return { supervisor, binary, config, keyFile, keyDirMode, logDirMode, unitFile, enabled, unit: show.ok ? show.unit : undefined, health };
+  const kind = sup.supervisor.kind === 'unavailable' ? undefined : sup.supervisor.kind;
+  const definitionFile = kind === undefined ? undefined : serviceSpec(d, paths, kind, binaryPath).definitionFile;
+  const [definition, lingering] = await Promise.all([
+    definitionFile === undefined ? ABSENT : host.readFile(definitionFile),
+    kind === 'systemd' ? observeLingering(host) : Promise.resolve(undefined),
+  ]);
+  return {
+    supervisor: sup.supervisor,
+    binary,
+    installedVersions,
+    ...(latest === undefined ? {} : { latest }),
+    ...(brewVersion === undefined ? {} : { brewVersion }),
+    ...(lingering === undefined ? {} : { lingering }),
+    config,
+    keyFile,
+    keyDirMode: keyDir?.mode,
+    logDirMode: logDir?.mode,
+    logDirExists: logDir !== undefined,
+    definition,
+    runtime: sup.runtime,
+    health,
+  };
 }
 
-export async function observeBinary(host: Host, path: string): Promise<BinaryState> {
+/**
+ * Which supervisor runs LiveKit here. `auto`: systemd when a user manager answers, launchd on
+ * macOS, otherwise vm's own process supervisor. The systemd probe is also systemd's state read.
+ */
+export async function observeSupervisor(
+  host: Host,
+  wanted: 'auto' | SupervisorKind,
+  spec: (kind: SupervisorKind) => import('../../model.js').ServiceSpec,
+): Promise<{ supervisor: SupervisorState; runtime: RuntimeState | undefined }> {
+  const tryKind = async (kind: SupervisorKind, why: string) => {
+    try {
+      const runtime = await (await supervisorFor(kind)).observe(host, spec(kind));
+      return { supervisor: { kind, why } as SupervisorState, runtime };
+    } catch (e) {
+      if (e instanceof UserError && e.code === 'SUPERVISOR_UNAVAILABLE') return { supervisor: { kind: 'unavailable', wanted, why: e.message } as SupervisorState, runtime: undefined };
+      throw e;
+    }
+  };
+  if (wanted !== 'auto') return tryKind(wanted, `supervisor: ${wanted} in the file`);
+  if (host.platform === 'darwin') return tryKind('launchd', 'auto: macOS');
+  const systemd = await tryKind('systemd', 'auto: a systemd user manager answers');
+  if (systemd.supervisor.kind !== 'unavailable') return systemd;
+  return tryKind('process', `auto: no systemd user manager (${systemd.supervisor.why}); vm supervises the process itself`);
+}
+
+export async function observeBinary(host: Host, path: string, managed: boolean): Promise<BinaryState> {
   const file = await host.stat(path);
   if (file === undefined || file.kind !== 'file') return { kind: 'absent', path };
-  const r = await host.exec(path, ['--version'], { timeoutMs: 5_000 });
+  const [r, link] = await Promise.all([host.exec(path, ['--version'], { timeoutMs: 5_000 }), managed ? host.readlink(path) : Promise.resolve(undefined)]);
   const m = /version\s+v?(\d+\.\d+\.\d+)/.exec(r.stdout);
   if (r.code !== 0 || m?.[1] === undefined) {
-    const detail = r.error ?? (`exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`.trim());
+    const detail = r.error ?? `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`.trim();
     return { kind: 'broken', path, detail };
   }
-  return { kind: 'present', path, version: m[1], mtimeMs: file.mtimeMs };
+  return { kind: 'present', path, version: m[1], mtimeMs: file.mtimeMs, ...(link === undefined ? {} : { target: link }) };
 }
 
 export async function observeHealth(host: Host, url: string, timeoutMs = 1_000): Promise<HealthState> {
-  const r = await host.httpGet(url, timeoutMs);
-  return classifyHealth(r);
+  return classifyHealth(await host.httpGet(url, timeoutMs));
 }
 
 export function classifyHealth(r: Awaited<ReturnType<Host['httpGet']>>): HealthState {
@@ -48,4 +98,17 @@ export function classifyHealth(r: Awaited<ReturnType<Host['httpGet']>>): HealthS
   if (r.status === 200 && r.body.trim() === 'OK') return { kind: 'healthy' };
   if (r.status === 406) return { kind: 'starting', status: 406 };
   return { kind: 'unhealthy', detail: `GET / answered ${r.status}` };
+}
+
+/** logind keeps one file per lingering user; no logind (containers, WSL) → unknown. */
+async function observeLingering(host: Host): Promise<boolean | undefined> {
+  const user = host.env['USER'] ?? host.env['LOGNAME'];
+  if (user === undefined || (await host.stat('/var/lib/systemd/linger')) === undefined) return undefined;
+  return (await host.stat(join('/var/lib/systemd/linger', user))) !== undefined;
+}
+
+async function brewBinary(host: Host): Promise<string> {
+  const { brewPrefix } = await import('../../platform/brew.js');
+  const prefix = await brewPrefix(host);
+  return prefix === undefined ? '(brew not found)' : join(prefix, 'bin', 'livekit-server');
 }

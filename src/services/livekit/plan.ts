@@ -1,21 +1,24 @@
-// LiveKit's planner: (desired, observed) → ordered steps. Pure: no I/O, no clock, no randomness
-// (a fresh secret, if one is needed, is passed in).
+// LiveKit's planner: (desired, observed) → ordered steps. Pure: no I/O, no clock; randomness (a
+// fresh secret) is injected.
 //
 // Order: binary → config → unit → running → healthy. A changed binary, config, key file or unit
 // plans exactly one restart; a stopped service plans a start instead. Every start or restart is
 // followed by a wait for health, because livekit-server exits 0 on a config error and only
-// `GET /` → 200 OK says it works.
+// `GET /` → 200 OK says it works. `state: absent` is planned in plan-absent.ts.
 
-import type { Effect, FileState, LiveKitDesired, LiveKitObserved, ResourceKind, ServicePaths, Step, StepAction } from '../../model.js';
+import type { Effect, FileState, LiveKitDesired, LiveKitObserved, ResourceKind, ServicePaths, ServiceSpec, Step, StepAction, SupervisorKind, SupervisorVerb } from '../../model.js';
 import { describeYamlChange } from '../../plan/describe-change.js';
 import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from './keys.js';
-import { healthUrl, redactKeyFile, renderConfig, renderKeyFile, renderUnit } from './render.js';
+import { planAbsent } from './plan-absent.js';
+import { planBinary } from './plan-binary.js';
+import { healthUrl, redactKeyFile, renderConfig, renderKeyFile } from './render.js';
+import { renderDefinition, serviceSpec } from './supervision.js';
 
 /** Secrets live in the key file and its directory: owner only. */
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
-const UNIT_FILE_MODE = 0o644;
-const UNIT_DIR_MODE = 0o755;
+const DEFINITION_FILE_MODE = 0o644;
+const DEFINITION_DIR_MODE = 0o755;
 
 export interface PlanContext {
   readonly unitTemplate: string;
@@ -31,122 +34,112 @@ export interface ServicePlan {
   readonly steps: Step[];
   readonly blockers: string[];
   readonly warnings: string[];
+  readonly notes: string[];
 }
 
 export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: ServicePaths, ctx: PlanContext): ServicePlan {
-  const out: ServicePlan = { steps: [], blockers: [], warnings: [] };
-  const lk = o;
+  const out: ServicePlan = { steps: [], blockers: [], warnings: [], notes: [] };
+  const sup = o.supervisor;
+  const kind = sup.kind === 'unavailable' ? undefined : sup.kind;
+  // brew's binary path is what observe found from `brew --prefix`.
+  const svc = kind === undefined ? undefined : serviceSpec(d, paths, kind, d.install.method === 'brew' ? o.binary.path : paths.binary);
+  if (sup.kind === 'unavailable') out.blockers.push(`no supervisor for LiveKit: ${sup.why}`);
+  if (kind === 'systemd' && o.lingering === false && d.state !== 'absent') {
+    out.warnings.push('lingering is off: systemd stops your user services when you log out; run `loginctl enable-linger $USER` to keep LiveKit running');
+  }
+
+  if (d.state === 'absent') {
+    const a = planAbsent(d, o, paths, svc);
+    return { ...out, steps: a.steps, notes: [...out.notes, ...a.notes] };
+  }
   const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect): void => {
     out.steps.push({ service: 'livekit', resource, action, reason, effect });
   };
   /** Why the running process no longer matches what is on disk. */
   const restartBecause: string[] = [];
 
-  if (o.supervisor.kind === 'unavailable') {
-    out.blockers.push(
-      `no service manager for LiveKit: ${o.supervisor.why}. vm needs a systemd user session ` +
-        '(`systemctl --user`); the plain-process supervisor comes in a later version.',
-    );
-  }
-
   // 1. binary
-  const bin = lk.binary;
-  if (d.install.method === 'path') {
-    const p = d.install.path;
-    if (bin.kind === 'absent') out.blockers.push(`install.path ${p} does not exist (vm never installs or changes a path binary)`);
-    else if (bin.kind === 'broken') out.blockers.push(`install.path ${p} does not run: ${bin.detail}`);
-    else if (d.version !== '' && bin.version !== d.version) {
-      out.blockers.push(`install.path ${p} is livekit-server ${bin.version}, but version ${d.version} is declared`);
-    }
-  } else {
-    const why =
-      bin.kind === 'absent' ? 'not installed' : bin.kind === 'broken' ? `binary does not run (${bin.detail})` : bin.version !== d.version ? `version ${bin.version} → ${d.version}` : undefined;
-    if (why !== undefined) {
-      add('binary', 'install', `${why}: livekit-server ${d.version} from ${d.install.baseUrl}`, {
-        kind: 'install-release',
-        version: d.version,
-        baseUrl: d.install.baseUrl,
-        versionsDir: paths.versionsDir,
-        link: paths.binary,
-      });
-      // Whatever the reason, a running process still runs the old file: restart it.
-      restartBecause.push(bin.kind === 'present' ? `version ${bin.version} → ${d.version}` : 'binary reinstalled');
-    }
-  }
+  const bin = planBinary(d, o, paths);
+  out.blockers.push(...bin.blockers);
+  out.warnings.push(...bin.warnings);
+  if (bin.step !== undefined) add('binary', 'install', bin.step.reason, bin.step.effect);
+  if (bin.restartBecause !== undefined) restartBecause.push(bin.restartBecause);
 
   // 2. config and key file
-  const keys = resolveKeys(d.keys, lk.keyFile, ctx.freshSecret);
+  const keys = resolveKeys(d.keys, o.keyFile, ctx.freshSecret);
   for (const [k, v] of Object.entries(keys.entries)) {
     if (v.length < MIN_SECRET_LENGTH) out.warnings.push(`keys.${k}: secret is shorter than ${MIN_SECRET_LENGTH} characters; LiveKit will log that it is too short`);
   }
   const config = renderConfig(d, paths);
-  const configWhy = fileProblem(lk.config, config, PRIVATE_FILE_MODE, (before) => `config changed: ${describeYamlChange(before, config)}`);
+  const configWhy = fileProblem(o.config, config, PRIVATE_FILE_MODE, (before) => `config changed: ${describeYamlChange(before, config)}`);
   if (configWhy !== undefined) {
-    out.steps.push(fileStep('config', configWhy, { path: paths.config, observed: lk.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE }));
-    if (lk.config.exists) restartBecause.push('config changed');
+    out.steps.push(fileStep('config', configWhy, { path: paths.config, observed: o.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE }));
+    if (o.config.exists) restartBecause.push('config changed');
   }
-
   const keyFile = renderKeyFile(keys.entries);
-  let keyWhy = fileProblem(lk.keyFile, keyFile, PRIVATE_FILE_MODE, () =>
-    describeKeyChanges(readKeyFile(lk.keyFile), keys.entries).join(', ') || 'edited by hand (comments or formatting)',
-  );
-  if (keyWhy === undefined && lk.keyDirMode !== undefined && lk.keyDirMode !== PRIVATE_DIR_MODE) {
-    keyWhy = `directory mode ${octal(lk.keyDirMode)} → ${octal(PRIVATE_DIR_MODE)}`;
+  let keyWhy = fileProblem(o.keyFile, keyFile, PRIVATE_FILE_MODE, () => describeKeyChanges(readKeyFile(o.keyFile), keys.entries).join(', ') || 'edited by hand (comments or formatting)');
+  if (keyWhy === undefined && o.keyDirMode !== undefined && o.keyDirMode !== PRIVATE_DIR_MODE) {
+    keyWhy = `directory mode ${octal(o.keyDirMode)} → ${octal(PRIVATE_DIR_MODE)}`;
   }
   if (keyWhy !== undefined) {
     if (keys.generated === 'new') keyWhy += `; generating a new secret for ${Object.keys(keys.entries).join(', ')}`;
-    const before = readKeyFile(lk.keyFile);
+    const before = readKeyFile(o.keyFile);
     const shown = { before: before === undefined ? undefined : redactKeyFile(before), after: redactKeyFile(keys.entries) };
-    out.steps.push(fileStep('config', keyWhy, { path: paths.keyFile, observed: lk.keyFile, content: keyFile, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, shown }));
-    if (lk.keyFile.exists) restartBecause.push('key file changed');
+    out.steps.push(fileStep('config', keyWhy, { path: paths.keyFile, observed: o.keyFile, content: keyFile, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, shown }));
+    if (o.keyFile.exists) restartBecause.push('key file changed');
   }
+  if (kind === undefined || svc === undefined || o.runtime === undefined) return out; // the blocker says why
 
-  // 3. unit: log directory, unit file, systemd's copy of it, enablement
-  if (lk.logDirMode === undefined) {
-    // systemd does not create the directory of an `append:` path; the start would fail.
+  // 3. unit: log directory, the supervisor's definition, its loaded copy, enablement
+  if (o.logDirMode === undefined) {
+    // Neither systemd (append:) nor launchd creates the log's directory; the start would fail.
     add('unit', 'create', `${paths.logDir}: log directory missing`, { kind: 'mkdir', path: paths.logDir, mode: PRIVATE_DIR_MODE });
   }
-  const unitText = renderUnit(ctx.unitTemplate, paths.binary, paths);
-  const unitWhy = fileProblem(lk.unitFile, unitText, UNIT_FILE_MODE, () => 'unit changed');
-  const unit = lk.unit;
-  if (unitWhy !== undefined) {
-    out.steps.push(fileStep('unit', unitWhy, { path: paths.unitFile, observed: lk.unitFile, content: unitText, mode: UNIT_FILE_MODE, dirMode: UNIT_DIR_MODE }));
-    if (lk.unitFile.exists) restartBecause.push('unit changed');
+  const rt = o.runtime;
+  const definition = renderDefinition(kind, svc, ctx.unitTemplate);
+  let definitionWhy: string | undefined;
+  if (definition !== undefined && svc.definitionFile !== undefined) {
+    definitionWhy = fileProblem(o.definition, definition, DEFINITION_FILE_MODE, () => `${kind === 'systemd' ? 'unit' : 'plist'} changed`);
+    if (definitionWhy !== undefined) {
+      out.steps.push(fileStep('unit', definitionWhy, { path: svc.definitionFile, observed: o.definition, content: definition, mode: DEFINITION_FILE_MODE, dirMode: DEFINITION_DIR_MODE }));
+      if (o.definition.exists) restartBecause.push(`${kind === 'systemd' ? 'unit' : 'plist'} changed`);
+    }
   }
-  if (unit !== undefined) {
-    const notLoaded = unit.loadState !== 'loaded';
-    if (unitWhy !== undefined || unit.needDaemonReload || notLoaded) {
-      const why = unitWhy !== undefined ? 'unit file written' : unit.needDaemonReload ? 'systemd has an older copy of the unit file' : 'systemd has not loaded the unit';
-      add('unit', 'daemon-reload', why, { kind: 'systemctl', verb: 'daemon-reload', unit: paths.unitName });
-      if (unit.needDaemonReload && unitWhy === undefined) restartBecause.push('unit reloaded');
-    }
-    if (d.autostart && !lk.enabled) {
-      add('unit', 'enable', 'autostart: true but the unit is not enabled', { kind: 'systemctl', verb: 'enable', unit: paths.unitName });
-    } else if (!d.autostart && lk.enabled) {
-      add('unit', 'disable', 'autostart: false but the unit is enabled', { kind: 'systemctl', verb: 'disable', unit: paths.unitName });
-    }
+  if (definitionWhy !== undefined || !rt.loaded) {
+    add('unit', kind === 'systemd' ? 'daemon-reload' : 'reload', definitionWhy !== undefined ? `${kind === 'systemd' ? 'unit' : 'plist'} file written` : rt.loadDetail, supervise(kind, 'reload', svc));
+    if (definitionWhy === undefined) restartBecause.push('definition reloaded');
+  }
+  if (rt.enabled === undefined) {
+    if (d.autostart) out.warnings.push('the process supervisor cannot start LiveKit at login (autostart needs systemd or launchd); until you log in and run vm, LiveKit is not running');
+  } else if (d.autostart !== rt.enabled) {
+    add('unit', d.autostart ? 'enable' : 'disable', `autostart: ${d.autostart} but the service is ${rt.enabled ? 'enabled' : 'not enabled'}`, supervise(kind, d.autostart ? 'enable' : 'disable', svc));
   }
 
   // 4. running, 5. healthy
-  const running = unit !== undefined && unit.activeState === 'active' && unit.mainPid > 0;
-  if (running) restartBecause.push(...staleness(o, unit.startedAtMs, unit.mainPid, restartBecause.length > 0));
-  const wait: Effect = { kind: 'wait-healthy', url: healthUrl(d), timeoutMs: d.health.timeoutMs, unit: paths.unitName };
+  const wait: Effect = { kind: 'wait-healthy', url: healthUrl(d), timeoutMs: d.health.timeoutMs, supervisor: kind, service: svc };
   const waitWhy = `wait until GET ${healthUrl(d)} answers 200 OK (up to ${d.health.timeoutMs / 1000}s)`;
-  if (unit === undefined) return out; // no supervisor: the blocker says why
-  if (!running) {
-    const state = unit.activeState === '' ? 'not loaded' : `${unit.activeState}${unit.subState !== '' && unit.subState !== unit.activeState ? ` (${unit.subState})` : ''}`;
-    add('running', 'start', `not running: ${state}`, { kind: 'systemctl', verb: 'start', unit: paths.unitName });
+  if (d.state === 'stopped') {
+    if (rt.running) add('running', 'stop', `state: stopped, but pid ${rt.pid} is running`, supervise(kind, 'stop', svc));
+    return out;
+  }
+  if (rt.running && restartBecause.length === 0) restartBecause.push(...staleness(o, rt.startedAtMs, rt.pid));
+  if (!rt.running) {
+    add('running', 'start', `not running: ${rt.state}`, supervise(kind, 'start', svc));
     add('healthy', 'wait-healthy', waitWhy, wait);
   } else if (restartBecause.length > 0) {
-    add('running', 'restart', `pid ${unit.mainPid} runs an old setup: ${restartBecause.join(', ')}`, { kind: 'systemctl', verb: 'restart', unit: paths.unitName });
+    add('running', 'restart', `pid ${rt.pid} runs an old setup: ${restartBecause.join(', ')}`, supervise(kind, 'restart', svc));
     add('healthy', 'wait-healthy', waitWhy, wait);
-  } else if (lk.health.kind === 'unhealthy') {
-    add('running', 'restart', `pid ${unit.mainPid} is running but not healthy: ${lk.health.detail}`, { kind: 'systemctl', verb: 'restart', unit: paths.unitName });
+  } else if (o.health.kind === 'unhealthy') {
+    add('running', 'restart', `pid ${rt.pid} is running but not healthy: ${o.health.detail}`, supervise(kind, 'restart', svc));
     add('healthy', 'wait-healthy', waitWhy, wait);
-  } else if (lk.health.kind === 'starting') {
-    add('healthy', 'wait-healthy', `still starting (GET / → ${lk.health.status}); ${waitWhy}`, wait);
+  } else if (o.health.kind === 'starting') {
+    add('healthy', 'wait-healthy', `still starting (GET / → ${o.health.status}); ${waitWhy}`, wait);
   }
   return out;
+}
+
+function supervise(kind: SupervisorKind, verb: SupervisorVerb, service: ServiceSpec): Effect {
+  return { kind: 'supervise', supervisor: kind, verb, service };
 }
 
 /** Why `observed` differs from `want` (content or mode), or undefined when it matches. */
@@ -162,14 +155,13 @@ function fileProblem(observed: FileState, want: string, mode: number, describe: 
  * file is right (e.g. vm was killed between writing the config and restarting). Level-triggered:
  * the next plan sees it without remembering what the last run did.
  */
-function staleness(o: LiveKitObserved, startedAtMs: number | undefined, pid: number, alreadyRestarting: boolean): string[] {
-  if (startedAtMs === undefined || alreadyRestarting) return [];
-  const lk = o;
+function staleness(o: LiveKitObserved, startedAtMs: number | undefined, pid: number): string[] {
+  if (startedAtMs === undefined) return [];
   const files: Array<[string, number | undefined]> = [
-    ['binary', lk.binary.kind === 'present' ? lk.binary.mtimeMs : undefined],
-    ['config', lk.config.exists ? lk.config.mtimeMs : undefined],
-    ['key file', lk.keyFile.exists ? lk.keyFile.mtimeMs : undefined],
-    ['unit', lk.unitFile.exists ? lk.unitFile.mtimeMs : undefined],
+    ['binary', o.binary.kind === 'present' ? o.binary.mtimeMs : undefined],
+    ['config', o.config.exists ? o.config.mtimeMs : undefined],
+    ['key file', o.keyFile.exists ? o.keyFile.mtimeMs : undefined],
+    ['unit', o.definition.exists ? o.definition.mtimeMs : undefined],
   ];
   return files.filter(([, m]) => m !== undefined && m > startedAtMs).map(([name]) => `${name} written after pid ${pid} started`);
 }

@@ -3,8 +3,8 @@
 // livekit.yaml uses only keys livekit-server accepts: it parses its config strictly and
 // (FACTS.md) an unknown key makes it print an error and exit 0.
 
-import { stringify } from 'yaml';
-import type { LiveKitDesired, ServicePaths } from '../../model.js';
+import { parse, stringify } from 'yaml';
+import type { LiveKitDesired, ServicePaths, ServiceSpec } from '../../model.js';
 import { execArg, pathValue } from './systemd-escape.js';
 
 const MANAGED = '# Managed by vm (Voice Mode). `vm apply` rewrites this file: change voicemode.services.yaml instead.\n';
@@ -21,6 +21,8 @@ export function renderConfig(d: LiveKitDesired, paths: ServicePaths): string {
     },
     room: { auto_create: d.room.autoCreate, empty_timeout: d.room.emptyTimeout },
     logging: { level: d.logging.level },
+    // Refused beyond loopback unless allow_insecure (src/spec/exposure.ts): it serves /debug/pprof.
+    ...(d.dev ? { development: true } : {}),
     // Keys stay out of this file (and out of the unit and process arguments): only the key
     // file, mode 0600, holds secrets. LiveKit refuses a key file readable by others.
     key_file: paths.keyFile,
@@ -41,10 +43,10 @@ export function redactKeyFile(entries: Readonly<Record<string, string>>): string
   return renderKeyFile(Object.fromEntries(Object.keys(entries).map((k) => [k, '(sensitive)'])));
 }
 
-export function renderUnit(template: string, binary: string, paths: ServicePaths): string {
+export function renderUnit(template: string, svc: ServiceSpec): string {
   const values: Record<string, string> = {
-    exec_start: `${execArg(binary)} --config ${execArg(paths.config)}`,
-    log_file: pathValue(paths.logFile),
+    exec_start: [svc.binary, ...svc.args].map(execArg).join(' '),
+    log_file: pathValue(svc.logFile),
   };
   return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
     const v = values[name];
@@ -55,10 +57,24 @@ export function renderUnit(template: string, binary: string, paths: ServicePaths
 
 /** Where to ask for health: loopback when LiveKit listens there, else its first address. */
 export function healthUrl(d: LiveKitDesired): string {
-  const addrs = d.bindAddresses;
+  return healthUrlOf(d.port, d.bindAddresses);
+}
+
+/** The same, from a rendered livekit.yaml (rollback checks the config it put back). */
+export function healthUrlOfConfig(content: string): string | undefined {
+  try {
+    const c = parse(content) as { port?: unknown; bind_addresses?: unknown };
+    const addrs = Array.isArray(c.bind_addresses) ? c.bind_addresses.filter((a): a is string => typeof a === 'string') : [];
+    return typeof c.port === 'number' ? healthUrlOf(c.port, addrs) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function healthUrlOf(port: number, addrs: readonly string[]): string {
   const loopbackOrAny = addrs.length === 0 || addrs.some((a) => a === '0.0.0.0' || a === '::' || a.startsWith('127.'));
-  if (loopbackOrAny) return `http://127.0.0.1:${d.port}/`;
-  if (addrs.includes('::1')) return `http://[::1]:${d.port}/`;
+  if (loopbackOrAny) return `http://127.0.0.1:${port}/`;
+  if (addrs.includes('::1')) return `http://[::1]:${port}/`;
   const first = addrs[0] ?? '127.0.0.1';
-  return first.includes(':') ? `http://[${first}]:${d.port}/` : `http://${first}:${d.port}/`;
+  return first.includes(':') ? `http://[${first}]:${port}/` : `http://${first}:${port}/`;
 }

@@ -1,0 +1,90 @@
+// A machine without systemd (WSL, a container): `supervisor: auto` falls back to vm's own process
+// supervisor. Through the built CLI, with a temp HOME whose XDG_RUNTIME_DIR has no manager.
+
+import { readFile, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts } from '../helpers/ports.js';
+import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
+import { standinScript } from '../helpers/standin.js';
+import { tempHome, type TempHome } from '../helpers/systemd.js';
+import { runVm } from '../helpers/vm.js';
+
+let home: TempHome;
+let rel: ReleaseServer;
+let env: Record<string, string>;
+let port: number;
+let tcpPort: number;
+let specPath: string;
+let pidFile: string;
+
+function spec(state = 'running'): string {
+  return `version: 1\nservices:\n  livekit:\n    state: ${state}\n    version: 1.9.0\n    install: { base_url: "${rel.baseUrl}" }\n    port: ${port}\n    rtc: { port_range_start: 53000, port_range_end: 53100, tcp_port: ${tcpPort} }\n    health: { timeout: 5s }\n`;
+}
+
+async function health(): Promise<string> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/`);
+    return `${r.status} ${(await r.text()).trim()}`;
+  } catch {
+    return 'down';
+  }
+}
+
+const vm = (...args: string[]) => runVm(args, env);
+const livePid = async () => (JSON.parse(await readFile(pidFile, 'utf8')) as { pid: number }).pid;
+
+describe('vm without systemd: the process supervisor', () => {
+  beforeAll(async () => {
+    home = await tempHome();
+    [port, tcpPort] = (await freePorts(2)) as [number, number];
+    rel = await startReleaseServer({ releases: [{ version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 300 }) }] });
+    specPath = `${home.env.HOME}/voicemode.services.yaml`;
+    pidFile = `${home.env.HOME}/.voicemode/run/livekit.pid`;
+    env = { ...home.env, VOICEMODE_SERVICES_FILE: specPath };
+    await writeFile(specPath, spec());
+  });
+
+  afterAll(async () => {
+    await home?.cleanup(); // kills the detached LiveKit too (its HOME is under the temp root)
+    await rel?.close();
+  });
+
+  it('plan names the process supervisor and why, and warns that it cannot autostart', async () => {
+    const p = await vm('plan');
+    expect(p.stdout).toMatch(/Supervisor: process \(auto: no systemd user manager/);
+    expect(p.stdout).toContain('cannot start LiveKit at login');
+    expect(p.stdout).not.toMatch(/unit\s+create\s+.*\.service/); // no unit file without systemd
+  });
+
+  it('apply starts LiveKit as a detached process that outlives vm, and converges', async () => {
+    const r = await vm('apply', '--yes');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await health()).toBe('200 OK');
+    const pid = await livePid();
+    expect(pid).toBeGreaterThan(1);
+    expect((await vm('plan', '--detailed-exitcode')).code).toBe(0);
+    expect(await livePid()).toBe(pid);
+  });
+
+  it('a killed LiveKit is drift (stale pid file) and one apply heals it', async () => {
+    const pid = await livePid();
+    process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const p = await vm('plan', '--detailed-exitcode');
+    expect(p.code).toBe(2);
+    expect(p.stdout).toMatch(/running\s+start\s+not running: stale pid file/);
+    expect((await vm('apply', '--yes')).code).toBe(0);
+    expect(await health()).toBe('200 OK');
+    expect(await livePid()).not.toBe(pid);
+  });
+
+  it('state: stopped stops it and removes the pid file', async () => {
+    await writeFile(specPath, spec('stopped'));
+    const r = await vm('apply', '--yes');
+    expect(r.code).toBe(0);
+    expect(await health()).toBe('down');
+    await expect(readFile(pidFile)).rejects.toThrow();
+    expect((await vm('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+});
