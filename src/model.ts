@@ -107,6 +107,8 @@ export interface ServicePaths {
   readonly plistFile: string;
   /** process supervisor: where the PID of the running LiveKit is kept. */
   readonly pidFile: string;
+  /** vm's record of what it wrote ($VOICEMODE_HOME/state/written.json). */
+  readonly writtenRecord: string;
   readonly logDir: string;
   readonly logFile: string;
 }
@@ -199,7 +201,22 @@ export interface LiveKitObserved {
   readonly runtime: RuntimeState | undefined;
   /** Logs exist (only `remove_data` deletes them). */
   readonly logDirExists: boolean;
+  /** vm's record of what it last wrote (a salted digest per managed file). */
+  readonly written: WrittenRecord;
+  /** When LiveKit is not healthy: who listens on its port, if anyone. */
+  readonly portHolder?: { readonly pid: number; readonly command: string } | undefined;
   readonly health: HealthState;
+}
+
+/**
+ * What vm last wrote to each managed file, as HMAC-SHA256(salt, content) — salted, so the record
+ * says nothing about the key file's secrets. A file whose digest differs was edited by hand; a
+ * file with no entry and no "Managed by vm" line was never vm's. Kept in $VOICEMODE_HOME/state.
+ */
+export interface WrittenRecord {
+  /** undefined until vm first writes the record. */
+  readonly salt: string | undefined;
+  readonly files: Readonly<Record<string, string>>;
 }
 
 /** What a supervisor runs: rendered once from the desired state, the same for all three. */
@@ -251,6 +268,10 @@ export type Effect =
       readonly content: string;
       readonly mode: number;
       readonly dirMode: number;
+      /** Keep what is there now as PATH.vm-backup-TIMESTAMP first (a hand edit, or --force). */
+      readonly backup?: boolean;
+      /** Note the new content's digest in vm's record (stateFile) once written. */
+      readonly record?: { readonly stateFile: string; readonly salt: string; readonly digest: string };
     }
   | { readonly kind: 'mkdir'; readonly path: string; readonly mode: number }
   /** Points the active-binary link at an installed version (rollback). */

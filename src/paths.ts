@@ -38,6 +38,7 @@ function livekitPaths(home: string, vmHome: string, xdgConfigHome: string, desir
     launchdLabel: LIVEKIT_LABEL,
     plistFile: join(home, 'Library', 'LaunchAgents', `${LIVEKIT_LABEL}.plist`),
     pidFile: join(vmHome, 'run', 'livekit.pid'),
+    writtenRecord: join(vmHome, 'state', 'written.json'),
     logDir,
     logFile: join(logDir, 'livekit.log'),
   };

@@ -16,19 +16,22 @@ export interface Snapshot {
   readonly plan: Plan;
 }
 
-export function planContext(): PlanContext {
+export function planContext(opts: { force?: boolean } = {}): PlanContext {
   let secret: string | undefined;
+  let salt: string | undefined;
   return {
     unitTemplate: readAsset('templates/livekit.service'),
-    freshSecret: () => (secret ??= newSecret()),
+    // 32 random bytes → 43 base64url characters, above LiveKit's 32-character minimum.
+    freshSecret: () => (secret ??= crypto().randomBytes(32).toString('base64url')),
+    freshSalt: () => (salt ??= crypto().randomBytes(16).toString('hex')),
+    hmac: (key, data) => crypto().createHmac('sha256', key).update(data).digest('hex'),
+    force: opts.force === true,
   };
 }
 
-/** 32 random bytes → 43 base64url characters, above LiveKit's 32-character minimum. */
-function newSecret(): string {
-  // node:crypto is loaded only when a secret is made: loading it costs ~6 ms on every `vm plan`.
-  const { randomBytes } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-  return randomBytes(32).toString('base64url');
+/** node:crypto, loaded only when a digest or secret is needed: it costs ~6 ms at load. */
+function crypto(): typeof import('node:crypto') {
+  return createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
 }
 
 export async function observe(host: Host, desired: DesiredState, paths: Paths): Promise<Observation> {

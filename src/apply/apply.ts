@@ -51,7 +51,10 @@ export async function applyPlan(
 ): Promise<ApplyResult> {
   refuseBlocked(before.plan);
   const applied: Array<{ step: Step; ms: number }> = [];
-  for (const step of before.plan.steps) {
+  // Test-only: die like `kill -9` at a step boundary, so tests can prove the next apply heals it.
+  const killBefore = host.env['VM_TEST_KILL_BEFORE_STEP'];
+  for (const [i, step] of before.plan.steps.entries()) {
+    if (killBefore !== undefined && Number(killBefore) === i) process.kill(process.pid, 'SIGKILL');
     const t0 = host.now();
     reporter.stepStart?.(step);
     try {

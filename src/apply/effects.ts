@@ -5,6 +5,7 @@ import type { Host } from '../platform/host.js';
 import { supervisorFor } from '../platform/supervisor.js';
 import { UserError } from '../errors.js';
 import { waitHealthy } from './wait-healthy.js';
+import { writeManaged } from './write-managed.js';
 
 export interface EffectIo {
   /** Download progress, shown on a TTY only. */
@@ -43,7 +44,7 @@ export async function runEffect(host: Host, effect: Effect, io: EffectIo = {}): 
       return;
     }
     case 'write-file':
-      await host.writeFileAtomic(effect.path, effect.content, effect.mode, effect.dirMode);
+      await writeManaged(host, effect);
       return;
     case 'mkdir':
       await host.mkdirp(effect.path, effect.mode);

@@ -24,7 +24,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option(...file)
     .option('--json', 'print the plan as JSON')
     .option('--detailed-exitcode', 'exit 2 when changes are pending')
-    .action(async (o: { file?: string; json?: boolean; detailedExitcode?: boolean }) => {
+    .option('--force', 'plan as `apply --force` would: overwrite files vm never wrote (keeping backups)')
+    .action(async (o: { file?: string; json?: boolean; detailedExitcode?: boolean; force?: boolean }) => {
       await run(async () => (await import('./commands/plan.js')).planCommand(io, o))();
     });
   program
@@ -34,7 +35,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--json', 'print the result as JSON')
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .option('--no-rollback', 'when a change fails, leave it as it is (for debugging) instead of going back')
-    .action(async (o: { file?: string; json?: boolean; yes?: boolean; rollback?: boolean }) => {
+    .option('--force', 'overwrite files at managed paths that vm never wrote (each kept as NAME.vm-backup-TIMESTAMP)')
+    .action(async (o: { file?: string; json?: boolean; yes?: boolean; rollback?: boolean; force?: boolean }) => {
       await run(async () => (await import('./commands/apply.js')).applyCommand(io, o))();
     });
   program

@@ -54,7 +54,8 @@ async function readFile(path: string): Promise<FileState> {
       await fh.close();
     }
   } catch (e) {
-    if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR') || isCode(e, 'EISDIR')) return { exists: false };
+    // ESRCH: a /proc/PID file of a process that exited while it was read.
+    if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR') || isCode(e, 'EISDIR') || isCode(e, 'ESRCH')) return { exists: false };
     throw e;
   }
 }

@@ -26,6 +26,7 @@ interface SpecOpts {
   version?: string;
   state?: string;
   port?: number;
+  tcpPort?: number;
   install?: string;
   extra?: string[];
 }
@@ -40,7 +41,7 @@ function spec(o: SpecOpts = {}): string {
     `    version: ${o.version ?? '1.9.0'}`,
     `    install: ${o.install ?? `{ method: release, base_url: "${rel.baseUrl}" }`}`,
     `    port: ${o.port ?? port}`,
-    `    rtc: { port_range_start: 52000, port_range_end: 52100, tcp_port: ${tcpPort} }`,
+    `    rtc: { port_range_start: 52000, port_range_end: 52100, tcp_port: ${o.tcpPort ?? tcpPort} }`,
     `    keys: { apikey1: "${SECRET}" }`,
     '    health: { timeout: 4s }',
     ...(o.extra ?? []),
@@ -140,15 +141,32 @@ describe.skipIf(!userManagerAvailable())('the LiveKit lifecycle under systemd', 
   });
 
   it('a config change that makes LiveKit print an error and exit 0 is rolled back', async () => {
-    // A port already in use: livekit-server prints the error and exits 0 (FACTS.md).
+    // Its RTC TCP port already in use: livekit-server prints the error and exits 0 (FACTS.md).
     const blocker: Server = createServer();
     const [busy] = (await freePorts(1)) as [number];
     await new Promise<void>((r) => blocker.listen(busy, '127.0.0.1', r));
     try {
+      const r = await apply({ version: '1.9.1', tcpPort: busy });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('LiveKit exited while starting');
+      expect(r.stderr).toContain('rolled back');
+      expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toContain(`tcp_port: ${tcpPort}`);
+      expect(await health()).toBe('200 OK');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a foreign process on the HTTP port is named, with its pid, before anything changes', async () => {
+    const blocker: Server = createServer();
+    const [busy] = (await freePorts(1)) as [number];
+    await new Promise<void>((r) => blocker.listen(busy, '127.0.0.1', r));
+    try {
+      const before = await readFile(`${lkDir}/livekit.yaml`, 'utf8');
       const r = await apply({ version: '1.9.1', port: busy });
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('rolled back');
-      expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toContain(`port: ${port}`);
+      expect(r.stdout + r.stderr).toContain(`port ${busy} is in use by pid ${process.pid}`);
+      expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toBe(before);
       expect(await health()).toBe('200 OK');
     } finally {
       blocker.close();

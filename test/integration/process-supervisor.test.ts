@@ -28,7 +28,14 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const c of strays.splice(0)) c.kill('SIGKILL');
+  // Each stray leads its own process group: `sh -c 'sleep 30; :'` has a child to take down too.
+  for (const c of strays.splice(0)) {
+    try {
+      if (c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   await home.cleanup(); // kills whatever still runs with cwd or HOME under it
 });
 
@@ -49,7 +56,7 @@ async function writePid(content: unknown): Promise<void> {
 }
 
 function stray(cmd: string, args: string[]): ChildProcess {
-  const c = spawn(cmd, args, { stdio: 'ignore' });
+  const c = spawn(cmd, args, { stdio: 'ignore', detached: true });
   strays.push(c);
   return c;
 }

@@ -1,5 +1,6 @@
 // The planner is pure: these tests feed it plain objects and read the steps a user would see.
 
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FileState, LiveKitDesired, LiveKitObserved, RuntimeState } from '../../src/model.js';
@@ -12,7 +13,14 @@ import { renderDefinition, serviceSpec } from '../../src/services/livekit/superv
 
 const SECRET = 'declared-secret-0123456789abcdefghijklmnop';
 const FRESH = 'fresh-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
-const ctx: PlanContext = { unitTemplate: readFileSync(new URL('../../templates/livekit.service', import.meta.url), 'utf8'), freshSecret: () => FRESH };
+const ctx: PlanContext = {
+  unitTemplate: readFileSync(new URL('../../templates/livekit.service', import.meta.url), 'utf8'),
+  freshSecret: () => FRESH,
+  freshSalt: () => 'salt',
+  hmac: (key, data) => createHmac('sha256', key).update(data).digest('hex'),
+  force: false,
+};
+const digest = (content: string) => ctx.hmac('salt', content);
 const paths = resolvePaths({ HOME: '/home/u' }).livekit;
 const T0 = 1_700_000_000_000;
 
@@ -55,6 +63,7 @@ function converged(d: LiveKitDesired = desired(), over: Partial<LiveKitObserved>
     logDirMode: 0o700,
     logDirExists: true,
     definition: file(unitText(d), 0o644),
+    written: { salt: 'salt', files: { [paths.config]: digest(renderConfig(d, paths)), [paths.keyFile]: digest(renderKeyFile(entries)), [paths.unitFile]: digest(unitText(d)) } },
     runtime: { ...running, enabled: d.autostart },
     health: { kind: 'healthy' },
     ...over,
@@ -71,6 +80,7 @@ const fresh: LiveKitObserved = {
   logDirMode: undefined,
   logDirExists: false,
   definition: absent,
+  written: { salt: undefined, files: {} },
   runtime: { ...stopped, loaded: false, loadDetail: 'systemd has not loaded the unit (not-found)', enabled: false, state: 'inactive (dead)' },
   health: { kind: 'unhealthy', detail: 'ECONNREFUSED' },
 };
@@ -305,5 +315,54 @@ describe('rolling back a failed change', () => {
     const s = snap(desired(), before);
     const kinds = rollbackEffects(s, s.plan.steps).map((e) => e.kind + (e.kind === 'supervise' ? `:${e.verb}` : ''));
     expect(kinds).toEqual(['write-file', 'supervise:reload', 'supervise:restart', 'wait-healthy']);
+  });
+});
+
+describe('never losing what a person wrote', () => {
+  it('a hand edit of a file vm wrote is kept as a backup before the rewrite, and the plan says so', () => {
+    const d = desired();
+    const edited = converged(d, { config: file(`${renderConfig(d, paths)}# my note\n`) });
+    const step = planLiveKit(d, edited, paths, ctx).steps[0];
+    expect(step?.reason).toContain('edited by hand: the current file is kept as livekit.yaml.vm-backup-');
+    expect(step?.effect).toMatchObject({ kind: 'write-file', backup: true, record: { salt: 'salt', digest: digest(renderConfig(d, paths)) } });
+  });
+
+  it('a file vm wrote and nobody touched is overwritten without a backup', () => {
+    const before = desired();
+    const after = desired({ port: 7890 });
+    const step = planLiveKit(after, converged(before), paths, ctx).steps.find((s) => s.resource === 'config');
+    expect(step?.effect).not.toHaveProperty('backup');
+  });
+
+  it('a file at a managed path that vm never wrote is not overwritten without --force', () => {
+    const foreign = { ...fresh, config: file('port: 7880\n# my own LiveKit config\n') };
+    const p = planLiveKit(desired(), foreign, paths, ctx);
+    expect(p.blockers.join('\n')).toContain(`${paths.config} exists and was not written by vm`);
+    expect(p.steps.some((s) => s.effect.kind === 'write-file' && s.effect.path === paths.config)).toBe(false);
+    const forced = planLiveKit(desired(), foreign, paths, { ...ctx, force: true });
+    expect(forced.blockers).toEqual([]);
+    const step = forced.steps.find((s) => s.effect.kind === 'write-file' && s.effect.path === paths.config);
+    expect(step?.reason).toContain('not written by vm (--force): the current file is kept as livekit.yaml.vm-backup-');
+    expect(step?.effect).toMatchObject({ backup: true });
+  });
+
+  it('a changed secret shows salted fingerprints, never the secret', () => {
+    const d = desired({ keys: { kind: 'declared', entries: { devkey: `${SECRET}-new` } } });
+    const reason = planLiveKit(d, converged(desired()), paths, ctx).steps[0]?.reason ?? '';
+    const fp = (s: string) => ctx.hmac('salt', `secret:${s}`).slice(0, 8);
+    expect(reason).toContain(`keys.devkey: (sensitive) changed, fingerprint ${fp(SECRET)} → ${fp(`${SECRET}-new`)}`);
+    expect(reason).not.toContain(SECRET);
+  });
+
+  it('a foreign process on the port blocks the plan, named with its pid', () => {
+    const o = converged(desired(), { runtime: stopped, health: { kind: 'unhealthy', detail: 'GET / answered 404' }, portHolder: { pid: 777, command: 'python3 -m http.server 7880' } });
+    const p = planLiveKit(desired(), o, paths, ctx);
+    expect(p.blockers).toEqual(['port 7880 is in use by pid 777 (python3 -m http.server 7880): LiveKit cannot listen there; stop that process or choose another port']);
+    expect(p.steps.some((s) => s.action === 'start')).toBe(false);
+  });
+
+  it('LiveKit itself on its port is not a foreign holder', () => {
+    const o = converged(desired(), { health: { kind: 'starting', status: 406 }, portHolder: { pid: 4242, command: 'livekit-server --config x' } });
+    expect(planLiveKit(desired(), o, paths, ctx).blockers).toEqual([]);
   });
 });

@@ -26,7 +26,14 @@ beforeEach(async () => {
   host = { ...nodeHost({ PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...lk.env }), platform: 'darwin' };
 });
 afterEach(async () => {
-  for (const c of strays.splice(0)) c.kill('SIGKILL');
+  // Each stray leads its own process group: `sh -c 'sleep 30; :'` has a child to take down too.
+  for (const c of strays.splice(0)) {
+    try {
+      if (c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   await home.cleanup();
 });
 
@@ -42,7 +49,7 @@ describe('process supervisor without /proc', () => {
   });
 
   it('a foreign pid (other arguments, or started long before the pid file says) is not ours', async () => {
-    const c = spawn('sh', ['-c', 'sleep 30; :', 'sh', ...svc.args], { stdio: 'ignore' });
+    const c = spawn('sh', ['-c', 'sleep 30; :', 'sh', ...svc.args], { stdio: 'ignore', detached: true });
     strays.push(c);
     await new Promise((r) => c.once('spawn', r));
     await mkdir(dirname(svc.pidFile), { recursive: true });

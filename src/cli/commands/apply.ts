@@ -8,9 +8,9 @@ import { EXIT, reportError } from '../exit.js';
 import type { CliIo } from '../io.js';
 import { renderPlan, stepLine } from '../render-plan.js';
 
-export async function applyCommand(io: CliIo, o: { file?: string; json?: boolean; yes?: boolean; rollback?: boolean }): Promise<number> {
+export async function applyCommand(io: CliIo, o: { file?: string; json?: boolean; yes?: boolean; rollback?: boolean; force?: boolean }): Promise<number> {
   const { desired, host } = await loadContext(io, o.file);
-  const ctx = planContext();
+  const ctx = planContext({ force: o.force === true });
   const before = await snapshot(host, desired, ctx);
   const json = o.json === true;
   if (!json) io.stdout.write(await renderPlan(before, describeSource(desired)));

@@ -37,12 +37,14 @@ export function readKeyFile(file: FileState): Record<string, string> | undefined
 }
 
 /** "keys.devkey: (sensitive) changed" and friends; never a secret's value. */
-export function describeKeyChanges(before: Record<string, string> | undefined, after: Readonly<Record<string, string>>): string[] {
+export function describeKeyChanges(before: Record<string, string> | undefined, after: Readonly<Record<string, string>>, fingerprint: (secret: string) => string): string[] {
   if (before === undefined) return ['key file is not a valid key map'];
   const out: string[] = [];
   for (const k of Object.keys(after)) {
-    if (!(k in before)) out.push(`keys.${k}: added`);
-    else if (before[k] !== after[k]) out.push(`keys.${k}: (sensitive) changed`);
+    const was = before[k];
+    const now = after[k] ?? '';
+    if (was === undefined) out.push(`keys.${k}: added`);
+    else if (was !== now) out.push(`keys.${k}: (sensitive) changed, fingerprint ${fingerprint(was)} → ${fingerprint(now)}`);
   }
   for (const k of Object.keys(before)) if (!(k in after)) out.push(`keys.${k}: removed`);
   return out;

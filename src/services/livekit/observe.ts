@@ -6,6 +6,8 @@ import type { BinaryState, FileState, HealthState, LiveKitDesired, LiveKitObserv
 import { UserError } from '../../errors.js';
 import type { Host } from '../../platform/host.js';
 import { supervisorFor } from '../../platform/supervisor.js';
+import { portHolder } from '../../platform/port-holder.js';
+import { parseRecord } from './ownership.js';
 import { healthUrl } from './render.js';
 import { serviceSpec } from './supervision.js';
 import { resolveLatest } from './versions.js';
@@ -29,9 +31,11 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
   ]);
   const kind = sup.supervisor.kind === 'unavailable' ? undefined : sup.supervisor.kind;
   const definitionFile = kind === undefined ? undefined : serviceSpec(d, paths, kind, binaryPath).definitionFile;
-  const [definition, lingering] = await Promise.all([
+  const [definition, lingering, written, holder] = await Promise.all([
     definitionFile === undefined ? ABSENT : host.readFile(definitionFile),
     kind === 'systemd' ? observeLingering(host) : Promise.resolve(undefined),
+    host.readFile(paths.writtenRecord).then(parseRecord),
+    health.kind === 'healthy' ? Promise.resolve(undefined) : portHolder(host, d.port),
   ]);
   return {
     supervisor: sup.supervisor,
@@ -45,6 +49,8 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     keyDirMode: keyDir?.mode,
     logDirMode: logDir?.mode,
     logDirExists: logDir !== undefined,
+    written,
+    ...(holder === undefined ? {} : { portHolder: holder }),
     definition,
     runtime: sup.runtime,
     health,

@@ -8,7 +8,9 @@
 
 import type { Effect, FileState, LiveKitDesired, LiveKitObserved, ResourceKind, ServicePaths, ServiceSpec, Step, StepAction, SupervisorKind, SupervisorVerb } from '../../model.js';
 import { describeYamlChange } from '../../plan/describe-change.js';
+import { basename } from 'node:path';
 import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from './keys.js';
+import { ownership } from './ownership.js';
 import { planAbsent } from './plan-absent.js';
 import { planBinary } from './plan-binary.js';
 import { healthUrl, redactKeyFile, renderConfig, renderKeyFile } from './render.js';
@@ -28,6 +30,12 @@ export interface PlanContext {
    * command uses one secret.
    */
   readonly freshSecret: () => string;
+  /** HMAC-SHA256(salt, data) in hex: digests for vm's record, fingerprints of secrets. */
+  readonly hmac: (salt: string, data: string) => string;
+  /** A new random salt, when vm has no record yet (memoised like freshSecret). */
+  readonly freshSalt: () => string;
+  /** --force: overwrite files at managed paths that vm never wrote (keeping a backup). */
+  readonly force: boolean;
 }
 
 export interface ServicePlan {
@@ -57,6 +65,22 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
   };
   /** Why the running process no longer matches what is on disk. */
   const restartBecause: string[] = [];
+  const salt = o.written.salt ?? ctx.freshSalt();
+  // A short salted fingerprint shows that a secret changed without showing it.
+  const fingerprint = (secret: string) => ctx.hmac(salt, `secret:${secret}`).slice(0, 8);
+  /** Plans a managed file's write, or a blocker when the file there is not vm's to overwrite. */
+  const managed = (resource: ResourceKind, why: string, f: ManagedFile): void => {
+    const digest = (content: string) => ctx.hmac(salt, content);
+    const own = f.observed.exists && f.observed.content !== f.content ? ownership(f.path, f.observed, o.written, digest) : 'ours';
+    if (own === 'foreign' && !ctx.force) {
+      out.blockers.push(`${f.path} exists and was not written by vm: vm does not overwrite it without --force (which keeps it as ${basename(f.path)}.vm-backup-TIMESTAMP)`);
+      return;
+    }
+    const keep = own === 'hand-edited' || own === 'foreign';
+    const kept = keep ? `; ${own === 'foreign' ? 'not written by vm (--force)' : 'edited by hand'}: the current file is kept as ${basename(f.path)}.vm-backup-TIMESTAMP` : '';
+    const step = fileStep(resource, why + kept, f);
+    out.steps.push({ ...step, effect: { ...(step.effect as Extract<Effect, { kind: 'write-file' }>), ...(keep ? { backup: true } : {}), record: { stateFile: paths.writtenRecord, salt, digest: digest(f.content) } } });
+  };
 
   // 1. binary
   const bin = planBinary(d, o, paths);
@@ -73,11 +97,11 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
   const config = renderConfig(d, paths);
   const configWhy = fileProblem(o.config, config, PRIVATE_FILE_MODE, (before) => `config changed: ${describeYamlChange(before, config)}`);
   if (configWhy !== undefined) {
-    out.steps.push(fileStep('config', configWhy, { path: paths.config, observed: o.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE }));
+    managed('config', configWhy, { path: paths.config, observed: o.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
     if (o.config.exists) restartBecause.push('config changed');
   }
   const keyFile = renderKeyFile(keys.entries);
-  let keyWhy = fileProblem(o.keyFile, keyFile, PRIVATE_FILE_MODE, () => describeKeyChanges(readKeyFile(o.keyFile), keys.entries).join(', ') || 'edited by hand (comments or formatting)');
+  let keyWhy = fileProblem(o.keyFile, keyFile, PRIVATE_FILE_MODE, () => describeKeyChanges(readKeyFile(o.keyFile), keys.entries, fingerprint).join(', ') || 'edited by hand (comments or formatting)');
   if (keyWhy === undefined && o.keyDirMode !== undefined && o.keyDirMode !== PRIVATE_DIR_MODE) {
     keyWhy = `directory mode ${octal(o.keyDirMode)} → ${octal(PRIVATE_DIR_MODE)}`;
   }
@@ -85,7 +109,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
     if (keys.generated === 'new') keyWhy += `; generating a new secret for ${Object.keys(keys.entries).join(', ')}`;
     const before = readKeyFile(o.keyFile);
     const shown = { before: before === undefined ? undefined : redactKeyFile(before), after: redactKeyFile(keys.entries) };
-    out.steps.push(fileStep('config', keyWhy, { path: paths.keyFile, observed: o.keyFile, content: keyFile, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, shown }));
+    managed('config', keyWhy, { path: paths.keyFile, observed: o.keyFile, content: keyFile, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, shown });
     if (o.keyFile.exists) restartBecause.push('key file changed');
   }
   if (kind === undefined || svc === undefined || o.runtime === undefined) return out; // the blocker says why
@@ -101,7 +125,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
   if (definition !== undefined && svc.definitionFile !== undefined) {
     definitionWhy = fileProblem(o.definition, definition, DEFINITION_FILE_MODE, () => `${kind === 'systemd' ? 'unit' : 'plist'} changed`);
     if (definitionWhy !== undefined) {
-      out.steps.push(fileStep('unit', definitionWhy, { path: svc.definitionFile, observed: o.definition, content: definition, mode: DEFINITION_FILE_MODE, dirMode: DEFINITION_DIR_MODE }));
+      managed('unit', definitionWhy, { path: svc.definitionFile, observed: o.definition, content: definition, mode: DEFINITION_FILE_MODE, dirMode: DEFINITION_DIR_MODE });
       if (o.definition.exists) restartBecause.push(`${kind === 'systemd' ? 'unit' : 'plist'} changed`);
     }
   }
@@ -122,9 +146,18 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
     if (rt.running) add('running', 'stop', `state: stopped, but pid ${rt.pid} is running`, supervise(kind, 'stop', svc));
     return out;
   }
+  const holder = o.portHolder;
+  if (holder !== undefined && !(rt.running && holder.pid === rt.pid)) {
+    // LiveKit would print "address already in use" and exit 0: say who holds the port instead.
+    out.blockers.push(`port ${d.port} is in use by ${holder.pid > 0 ? `pid ${holder.pid} (${holder.command})` : holder.command}: LiveKit cannot listen there; stop that process or choose another port`);
+    return out;
+  }
   if (rt.running && restartBecause.length === 0) restartBecause.push(...staleness(o, rt.startedAtMs, rt.pid));
   if (!rt.running) {
     add('running', 'start', `not running: ${rt.state}`, supervise(kind, 'start', svc));
+    add('healthy', 'wait-healthy', waitWhy, wait);
+  } else if (restartBecause.length > 0 && kind === 'launchd' && out.steps.some((s) => s.action === 'reload')) {
+    // For launchd a reload is bootout + bootstrap: the job already restarts with the new setup.
     add('healthy', 'wait-healthy', waitWhy, wait);
   } else if (restartBecause.length > 0) {
     add('running', 'restart', `pid ${rt.pid} runs an old setup: ${restartBecause.join(', ')}`, supervise(kind, 'restart', svc));
