@@ -1,6 +1,7 @@
 // Where vm keeps things. Pure: derived from the environment and the desired state only.
 
 import { join } from 'node:path';
+import { UserError } from './errors.js';
 import type { LiveKitDesired, Paths, ServicePaths } from './model.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -15,9 +16,9 @@ export function homeOf(env: Env): string {
 }
 
 export function resolvePaths(env: Env, livekit?: LiveKitDesired): Paths {
-  const home = homeOf(env);
-  const voicemodeHome = nonEmpty(env['VOICEMODE_HOME']) ?? join(home, '.voicemode');
-  const xdgConfigHome = nonEmpty(env['XDG_CONFIG_HOME']) ?? join(home, '.config');
+  const home = checked('HOME', homeOf(env));
+  const voicemodeHome = checked('VOICEMODE_HOME', nonEmpty(env['VOICEMODE_HOME']) ?? join(home, '.voicemode'));
+  const xdgConfigHome = checked('XDG_CONFIG_HOME', nonEmpty(env['XDG_CONFIG_HOME']) ?? join(home, '.config'));
   return { home, voicemodeHome, xdgConfigHome, livekit: livekitPaths(home, voicemodeHome, xdgConfigHome, livekit) };
 }
 
@@ -42,6 +43,18 @@ function livekitPaths(home: string, vmHome: string, xdgConfigHome: string, desir
     logDir,
     logFile: join(logDir, 'livekit.log'),
   };
+}
+
+/**
+ * These directories end up in unit files, plists, LiveKit's config and process arguments, where
+ * `$` (variable expansion), `%` (systemd specifiers) and control characters mean something.
+ */
+function checked(name: string, dir: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!dir.startsWith('/') || /[$%\u0000-\u001f\u007f]/.test(dir)) {
+    throw new UserError('USAGE', `${name}=${JSON.stringify(dir)} cannot be used: it must be an absolute path without $, % or control characters`);
+  }
+  return dir;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

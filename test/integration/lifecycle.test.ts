@@ -2,7 +2,7 @@
 // local release server (tarballs + checksums.txt), a stand-in livekit-server that behaves like
 // the real one (FACTS.md), and real files in a temp HOME. Steps build on each other, in order.
 
-import { readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../helpers/ports.js';
@@ -175,8 +175,14 @@ describe.skipIf(!userManagerAvailable())('vm against a real systemd user manager
     const p = await vm('plan');
     expect(p.stdout).toContain('room.empty_timeout 5 → 300');
     expect(p.stdout).toMatch(/running\s+restart/);
+    expect(p.stdout).toContain('edited by hand: the current file is kept as livekit.yaml.vm-backup-');
     expect((await vm('apply', '--yes')).code).toBe(0);
     expect(await readFile(cfg, 'utf8')).toContain('empty_timeout: 300');
+    // The hand edit was not lost: it is beside the file, with the same (private) mode.
+    const backups = (await readdir(lkDir)).filter((f) => f.startsWith('livekit.yaml.vm-backup-'));
+    expect(backups).toHaveLength(1);
+    expect(await readFile(`${lkDir}/${backups[0]}`, 'utf8')).toContain('empty_timeout: 5');
+    expect((await stat(`${lkDir}/${backups[0]}`)).mode & 0o777).toBe(0o600);
   });
 
   it('drift: a hand-edited unit is rewritten, reloaded and restarted', async () => {

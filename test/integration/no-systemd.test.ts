@@ -1,7 +1,8 @@
 // A machine without systemd (WSL, a container): `supervisor: auto` falls back to vm's own process
 // supervisor. Through the built CLI, with a temp HOME whose XDG_RUNTIME_DIR has no manager.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
@@ -86,5 +87,38 @@ describe('vm without systemd: the process supervisor', () => {
     expect(await health()).toBe('down');
     await expect(readFile(pidFile)).rejects.toThrow();
     expect((await vm('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+});
+
+describe('a file at a managed path that vm never wrote', () => {
+  let h: TempHome;
+  let r2: ReleaseServer;
+  afterAll(async () => {
+    await h?.cleanup();
+    await r2?.close();
+  });
+
+  it('is not overwritten without --force; with it, it is kept as a backup', async () => {
+    h = await tempHome();
+    r2 = await startReleaseServer({ releases: [{ version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 200 }) }] });
+    const [p2, t2] = (await freePorts(2)) as [number, number];
+    const file = `${h.env.HOME}/voicemode.services.yaml`;
+    await writeFile(file, `version: 1\nsupervisor: process\nservices:\n  livekit:\n    version: 1.9.0\n    install: { base_url: "${r2.baseUrl}" }\n    port: ${p2}\n    rtc: { tcp_port: ${t2} }\n`);
+    const cfg = `${h.env.HOME}/.voicemode/services/livekit/livekit.yaml`;
+    await mkdir(dirname(cfg), { recursive: true });
+    await writeFile(cfg, '# my own LiveKit config, written before vm\nport: 7880\n');
+    const e = { ...h.env, VOICEMODE_SERVICES_FILE: file };
+    const plan = await runVm(['plan'], e);
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).toContain(`${cfg} exists and was not written by vm: vm does not overwrite it without --force`);
+    const refused = await runVm(['apply', '--yes'], e);
+    expect(refused.code).toBe(1);
+    expect(await readFile(cfg, 'utf8')).toContain('my own LiveKit config');
+    const forced = await runVm(['apply', '--yes', '--force'], e);
+    expect(forced.code).toBe(0);
+    const backups = (await readdir(dirname(cfg))).filter((f) => f.startsWith('livekit.yaml.vm-backup-'));
+    expect(backups).toHaveLength(1);
+    expect(await readFile(`${dirname(cfg)}/${backups[0]}`, 'utf8')).toContain('my own LiveKit config');
+    expect((await runVm(['plan', '--detailed-exitcode'], e)).code).toBe(0);
   });
 });

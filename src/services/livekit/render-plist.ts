@@ -19,7 +19,9 @@ export function renderPlist(svc: ServiceSpec): string {
     '  <array>',
     ...[svc.binary, ...svc.args].map((a) => `    ${str(a)}`),
     '  </array>',
-    // RunAtLoad is what "start at login" means for a LaunchAgent.
+    // With KeepAlive on, launchd starts the job whenever it loads the plist (every login), so
+    // "start at login" is decided by launchctl's enable/disable override, which the launchd
+    // supervisor sets from autostart; RunAtLoad follows autostart too, for readers of the plist.
     `  <key>RunAtLoad</key>${svc.autostart ? '<true/>' : '<false/>'}`,
     // livekit-server exits 0 after printing a config error: restart on any exit, throttled,
     // and let vm's health check decide whether it works.
