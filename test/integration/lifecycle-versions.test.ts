@@ -5,6 +5,7 @@
 import { mkdir, readFile, readlink, readdir, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { livekitHealth } from '../helpers/health.js';
 import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
 import { standinScript } from '../helpers/standin.js';
@@ -59,14 +60,7 @@ async function show(): Promise<Record<string, string>> {
   return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
 }
 
-async function health(p = port): Promise<string> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${p}/`);
-    return `${r.status} ${(await r.text()).trim()}`;
-  } catch {
-    return 'down';
-  }
-}
+const health = (p = port) => livekitHealth(p);
 
 const activeVersion = async () => (await readlink(`${lkDir}/livekit-server`)).split('/').at(-2);
 const exists = async (p: string) => stat(p).then(() => true, () => false);

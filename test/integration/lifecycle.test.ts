@@ -5,6 +5,7 @@
 import { readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { livekitHealth } from '../helpers/health.js';
 import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
 import { standinScript } from '../helpers/standin.js';
@@ -44,14 +45,7 @@ async function show(): Promise<Record<string, string>> {
   return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
 }
 
-async function health(): Promise<string> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${port}/`);
-    return `${r.status} ${(await r.text()).trim()}`;
-  } catch {
-    return 'down';
-  }
-}
+const health = () => livekitHealth(port);
 
 const mtime = async (p: string) => (await stat(p)).mtimeMs;
 const vm = (...args: string[]) => runVm(args, env);

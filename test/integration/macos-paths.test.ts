@@ -8,20 +8,14 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeBrew, fakeLaunchctl, type FakeBin, type FakeBrew } from '../helpers/fakes.js';
 import { parsePlist } from '../helpers/plist.js';
+import { livekitHealth } from '../helpers/health.js';
 import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
 import { standinScript } from '../helpers/standin.js';
 import { tempHome, type TempHome } from '../helpers/systemd.js';
 import { runVm } from '../helpers/vm.js';
 
-async function health(port: number): Promise<string> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${port}/`);
-    return `${r.status} ${(await r.text()).trim()}`;
-  } catch {
-    return 'down';
-  }
-}
+const health = livekitHealth;
 
 const exists = async (p: string) => stat(p).then(() => true, () => false);
 

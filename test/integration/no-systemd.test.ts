@@ -4,6 +4,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { livekitHealth } from '../helpers/health.js';
 import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
 import { standinScript } from '../helpers/standin.js';
@@ -22,14 +23,7 @@ function spec(state = 'running'): string {
   return `version: 1\nservices:\n  livekit:\n    state: ${state}\n    version: 1.9.0\n    install: { base_url: "${rel.baseUrl}" }\n    port: ${port}\n    rtc: { port_range_start: 53000, port_range_end: 53100, tcp_port: ${tcpPort} }\n    health: { timeout: 5s }\n`;
 }
 
-async function health(): Promise<string> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${port}/`);
-    return `${r.status} ${(await r.text()).trim()}`;
-  } catch {
-    return 'down';
-  }
-}
+const health = () => livekitHealth(port);
 
 const vm = (...args: string[]) => runVm(args, env);
 const livePid = async () => (JSON.parse(await readFile(pidFile, 'utf8')) as { pid: number }).pid;
