@@ -19,7 +19,8 @@ export type UserErrorCode =
   | 'STEP_FAILED'
   | 'NOT_CONVERGED'
   | 'UNHEALTHY'
-  | 'FILE_EXISTS';
+  | 'FILE_EXISTS'
+  | 'LOCKED';
 
 export class UserError extends Error {
   override readonly name = 'UserError';

@@ -74,6 +74,8 @@ export interface LiveKitDesired {
 
 export interface DesiredState {
   readonly source: SpecSource;
+  /** Other files the desired state was read from (secret files), for `vm watch`. */
+  readonly inputs?: readonly string[];
   readonly supervisor: 'auto' | SupervisorKind;
   readonly services: { readonly livekit?: LiveKitDesired };
 }
@@ -217,11 +219,18 @@ export interface WrittenRecord {
   /** undefined until vm first writes the record. */
   readonly salt: string | undefined;
   readonly files: Readonly<Record<string, string>>;
+  /**
+   * The digest each file had before vm's last write of it. The record is written before the file
+   * (a crash in between must not make vm's own file look edited by hand), so until that write
+   * lands the file still holds the previous content: vm's too.
+   */
+  readonly previous?: Readonly<Record<string, string>>;
 }
 
 /** What a supervisor runs: rendered once from the desired state, the same for all three. */
 export interface ServiceSpec {
-  readonly name: ServiceName;
+  /** `livekit`, or `vm-watch` for `vm watch --install-service`. */
+  readonly name: string;
   /** systemd unit name or launchd label. */
   readonly label: string;
   readonly binary: string;
@@ -270,7 +279,7 @@ export type Effect =
       readonly dirMode: number;
       /** Keep what is there now as PATH.vm-backup-TIMESTAMP first (a hand edit, or --force). */
       readonly backup?: boolean;
-      /** Note the new content's digest in vm's record (stateFile) once written. */
+      /** Note the new content's digest in vm's record (stateFile), just before writing it. */
       readonly record?: { readonly stateFile: string; readonly salt: string; readonly digest: string };
     }
   | { readonly kind: 'mkdir'; readonly path: string; readonly mode: number }

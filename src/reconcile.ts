@@ -7,7 +7,7 @@ import type { DesiredState, Paths, Plan } from './model.js';
 import { resolvePaths } from './paths.js';
 import type { Host } from './platform/host.js';
 import { plan, type Observation } from './plan/plan.js';
-import { observeLiveKit } from './services/livekit/observe.js';
+import { observeLiveKit, type VersionCache } from './services/livekit/observe.js';
 import type { PlanContext } from './services/livekit/plan.js';
 
 export interface Snapshot {
@@ -34,9 +34,14 @@ function crypto(): typeof import('node:crypto') {
   return createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
 }
 
-export async function observe(host: Host, desired: DesiredState, paths: Paths): Promise<Observation> {
+export interface ObserveOptions {
+  /** Kept across observations by a long-running watch: see VersionCache. */
+  readonly versions?: VersionCache;
+}
+
+export async function observe(host: Host, desired: DesiredState, paths: Paths, opts: ObserveOptions = {}): Promise<Observation> {
   const lk = desired.services.livekit;
-  if (lk !== undefined) return { livekit: await observeLiveKit(host, lk, paths.livekit, desired.supervisor) };
+  if (lk !== undefined) return { livekit: await observeLiveKit(host, lk, paths.livekit, desired.supervisor, opts.versions) };
   // Not declared: only look for what vm would have left, to say so (never to remove it).
   const p = paths.livekit;
   const candidates = [p.config, p.keyFile, p.binary, p.unitFile, p.plistFile];
@@ -44,8 +49,8 @@ export async function observe(host: Host, desired: DesiredState, paths: Paths): 
   return { orphans: found.filter((f): f is string => f !== undefined) };
 }
 
-export async function snapshot(host: Host, desired: DesiredState, ctx: PlanContext = planContext()): Promise<Snapshot> {
+export async function snapshot(host: Host, desired: DesiredState, ctx: PlanContext = planContext(), opts: ObserveOptions = {}): Promise<Snapshot> {
   const paths = resolvePaths(host.env, desired.services.livekit);
-  const observed = await observe(host, desired, paths);
+  const observed = await observe(host, desired, paths, opts);
   return { paths, observed, plan: plan(desired, observed, paths, ctx) };
 }

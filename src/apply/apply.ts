@@ -6,6 +6,7 @@ import type { DesiredState, Plan, Step } from '../model.js';
 import type { Host } from '../platform/host.js';
 import { UserError } from '../errors.js';
 import { snapshot, type Snapshot } from '../reconcile.js';
+import type { VersionCache } from '../services/livekit/observe.js';
 import type { PlanContext } from '../services/livekit/plan.js';
 import { versionsToRemove } from '../services/livekit/versions.js';
 import { runEffect, type EffectIo } from './effects.js';
@@ -21,6 +22,9 @@ export interface ApplyReporter extends EffectIo {
 export interface ApplyOptions {
   /** Put back the previous binary, config and unit when a change fails (default true). */
   readonly rollback?: boolean;
+  /** Stops between steps (vm watch on SIGTERM); the next reconcile heals what is left. */
+  readonly signal?: AbortSignal;
+  readonly versions?: VersionCache;
 }
 
 /** A step failed; `logTail` holds the service's last log lines (LiveKit never logs secrets). */
@@ -55,6 +59,7 @@ export async function applyPlan(
   const killBefore = host.env['VM_TEST_KILL_BEFORE_STEP'];
   for (const [i, step] of before.plan.steps.entries()) {
     if (killBefore !== undefined && Number(killBefore) === i) process.kill(process.pid, 'SIGKILL');
+    if (opts.signal?.aborted === true) throw new UserError('ABORTED', `stopped before step ${i + 1} of ${before.plan.steps.length}; the next reconcile takes up from here`);
     const t0 = host.now();
     reporter.stepStart?.(step);
     try {
@@ -74,7 +79,7 @@ export async function applyPlan(
     applied.push({ step, ms });
   }
   // Same secret as the plan used, so a generated key does not look changed on the second look.
-  const after = await snapshot(host, desired, ctx);
+  const after = await snapshot(host, desired, ctx, opts.versions === undefined ? {} : { versions: opts.versions });
   if (after.plan.steps.length > 0) {
     const pending = after.plan.steps.map((s) => `${s.resource} ${s.action} (${s.reason})`).join('; ');
     throw new UserError('NOT_CONVERGED', `applied ${applied.length} steps but the machine has not converged: ${pending}`);

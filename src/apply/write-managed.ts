@@ -1,5 +1,10 @@
 // Writes a managed file: keep what is there as NAME.vm-backup-TIMESTAMP when asked (a hand edit
-// or --force), write atomically, then note the new content's digest in vm's record.
+// or --force), note the new content's digest in vm's record, then write atomically.
+//
+// The record comes first: were vm killed after the write but before the record, the file would
+// hold vm's content with no record of it, and the next change would take it for a hand edit (a
+// needless backup, a wrong reason). Killed after the record but before the write, the file still
+// holds the content vm wrote before, whose digest the record keeps as `previous`.
 
 import type { Effect } from '../model.js';
 import type { Host } from '../platform/host.js';
@@ -15,8 +20,8 @@ export async function writeManaged(host: Host, e: WriteFile): Promise<void> {
     // The backup keeps the old file's mode: a key file's backup stays 0600.
     if (old.exists) await host.writeFileAtomic(backupPath(e.path, host.now()), old.content, old.mode, e.dirMode);
   }
-  await host.writeFileAtomic(e.path, e.content, e.mode, e.dirMode);
   if (e.record !== undefined) await noteWritten(host, e.record.stateFile, e.record.salt, e.path, e.record.digest);
+  await host.writeFileAtomic(e.path, e.content, e.mode, e.dirMode);
 }
 
 export function backupPath(path: string, nowMs: number): string {
@@ -27,15 +32,21 @@ export function backupPath(path: string, nowMs: number): string {
 async function noteWritten(host: Host, stateFile: string, salt: string, path: string, digest: string): Promise<void> {
   const cur = await host.readFile(stateFile);
   let files: Record<string, string> = {};
+  let previous: Record<string, string> = {};
   if (cur.exists) {
     try {
-      const j = JSON.parse(cur.content) as { salt?: unknown; files?: Record<string, string> };
+      const j = JSON.parse(cur.content) as { salt?: unknown; files?: Record<string, string>; previous?: Record<string, string> };
       // Digests made with another salt mean nothing: start over with this one.
-      if (j.salt === salt && typeof j.files === 'object' && j.files !== null) files = { ...j.files };
+      if (j.salt === salt && typeof j.files === 'object' && j.files !== null) {
+        files = { ...j.files };
+        if (typeof j.previous === 'object' && j.previous !== null) previous = { ...j.previous };
+      }
     } catch {
       files = {};
     }
   }
+  const last = files[path];
+  if (last !== undefined && last !== digest) previous[path] = last;
   files[path] = digest;
-  await host.writeFileAtomic(stateFile, `${JSON.stringify({ salt, files }, null, 2)}\n`, PRIVATE, PRIVATE_DIR);
+  await host.writeFileAtomic(stateFile, `${JSON.stringify({ salt, files, previous }, null, 2)}\n`, PRIVATE, PRIVATE_DIR);
 }

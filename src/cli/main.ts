@@ -36,8 +36,28 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .option('--no-rollback', 'when a change fails, leave it as it is (for debugging) instead of going back')
     .option('--force', 'overwrite files at managed paths that vm never wrote (each kept as NAME.vm-backup-TIMESTAMP)')
-    .action(async (o: { file?: string; json?: boolean; yes?: boolean; rollback?: boolean; force?: boolean }) => {
+    .option('--lock-timeout <duration>', 'how long to wait for another vm that is applying (500ms, 30s, 2m)', '30s')
+    .option('--watch', 'keep reconciling: the same as `vm watch`')
+    .action(async (o: { file?: string; json?: boolean; yes?: boolean; rollback?: boolean; force?: boolean; lockTimeout?: string; watch?: boolean }) => {
+      if (o.watch === true) {
+        await run(async () => (await import('./commands/watch.js')).watchCommand(io, { ...(o.file === undefined ? {} : { file: o.file }), json: o.json === true, lockTimeout: o.lockTimeout ?? '30s' }))();
+        return;
+      }
       await run(async () => (await import('./commands/apply.js')).applyCommand(io, o))();
+    });
+  program
+    .command('watch')
+    .description('keep reconciling: on every save of the file, and every --interval to heal drift')
+    .option(...file)
+    .option('--json', 'one JSON event per line')
+    .option('--interval <duration>', 'how often to observe everything and heal drift', '30s')
+    .option('--debounce <duration>', 'wait this long after a save before reconciling', '200ms')
+    .option('--max-failures <n>', 'give up on a change after this many failures in a row, until the next edit', '5')
+    .option('--lock-timeout <duration>', 'how long to wait for another vm that is applying', '30s')
+    .option('--install-service', 'run `vm watch` itself as a user service (systemd or launchd), at login')
+    .option('--uninstall-service', 'remove that service (LiveKit keeps running)')
+    .action(async (o: import('./commands/watch.js').WatchFlags) => {
+      await run(async () => (await import('./commands/watch.js')).watchCommand(io, o))();
     });
   program
     .command('status')

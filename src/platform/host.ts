@@ -23,6 +23,9 @@ export interface PathStat {
   readonly mode: number;
   /** The later of the path's own mtime (a symlink's) and its target's. */
   readonly mtimeMs: number;
+  /** The target's size and inode: with mtimeMs, what tells an unchanged file. */
+  readonly size: number;
+  readonly ino: number;
 }
 
 export interface Host {

@@ -66,7 +66,7 @@ async function stat(path: string): Promise<PathStat | undefined> {
     const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
     // A switched symlink counts as a change even when its new target is older (archives keep
     // their members' mtimes), so take the later of the link's and the target's times.
-    return { kind, mode: st.mode & 0o7777, mtimeMs: Math.max(st.mtimeMs, lst.mtimeMs) };
+    return { kind, mode: st.mode & 0o7777, mtimeMs: Math.max(st.mtimeMs, lst.mtimeMs), size: st.size, ino: st.ino };
   } catch (e) {
     if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return undefined;
     throw e;

@@ -57,11 +57,18 @@ export function validateText(text: string, file: string, env: Env, opts: Validat
   const parsed = parseSpec(text, file);
   if (!parsed.ok) throw specError(parsed.problems);
   const schema = validateSchema(parsed.spec);
-  const secrets = resolveSecrets(parsed.spec, schema, { env, readFile: opts.readSecretFile ?? readSecretFileSync });
+  // Remember which secret files were read: `vm watch` re-checks when one of them changes.
+  const inputs = new Set<string>();
+  const readFile = (path: string) => {
+    inputs.add(path);
+    return (opts.readSecretFile ?? readSecretFileSync)(path);
+  };
+  const secrets = resolveSecrets(parsed.spec, schema, { env, readFile });
   const later = [...checkRules(parsed.spec, env), ...secrets.problems, ...checkExposure(parsed.spec, secrets.values)];
   const problems = mergeProblems(schema, later);
   if (problems.length > 0) throw specError(problems);
-  return normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, secrets.values);
+  const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, secrets.values);
+  return inputs.size === 0 ? desired : { ...desired, inputs: [...inputs] };
 }
 
 /**

@@ -1,25 +1,66 @@
 import { applyPlan, refuseBlocked, StepFailedError, type ApplyReporter } from '../../apply/apply.js';
 import { UserError } from '../../errors.js';
-import type { Step } from '../../model.js';
+import type { DesiredState, Paths, Step } from '../../model.js';
 import { planToJson } from '../../plan/plan.js';
-import { planContext, snapshot } from '../../reconcile.js';
+import type { Host } from '../../platform/host.js';
+import { acquireLock } from '../../platform/lock.js';
+import { planContext, snapshot, type Snapshot } from '../../reconcile.js';
+import type { PlanContext } from '../../services/livekit/plan.js';
+import { parseDuration } from '../../spec/normalise.js';
 import { describeSource, loadContext } from '../context.js';
 import { EXIT, reportError } from '../exit.js';
 import type { CliIo } from '../io.js';
 import { renderPlan, stepLine } from '../render-plan.js';
 
-export async function applyCommand(io: CliIo, o: { file?: string; json?: boolean; yes?: boolean; rollback?: boolean; force?: boolean }): Promise<number> {
+export interface ApplyFlags {
+  file?: string;
+  json?: boolean;
+  yes?: boolean;
+  rollback?: boolean;
+  force?: boolean;
+  /** A duration: 30s (default), 500ms, 2m. */
+  lockTimeout?: string;
+}
+
+export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
   const { desired, host } = await loadContext(io, o.file);
+  const lockTimeoutMs = parseDuration(o.lockTimeout ?? '30s');
+  if (lockTimeoutMs === undefined) throw new UserError('USAGE', `--lock-timeout ${o.lockTimeout}: not a duration (500ms, 30s, 2m)`);
   const ctx = planContext({ force: o.force === true });
-  const before = await snapshot(host, desired, ctx);
+  const first = await snapshot(host, desired, ctx);
   const json = o.json === true;
-  if (!json) io.stdout.write(await renderPlan(before, describeSource(desired)));
+  if (!json) io.stdout.write(await renderPlan(first, describeSource(desired)));
+  refuseBlocked(first.plan);
+  if (first.plan.steps.length === 0) {
+    if (json) io.stdout.write(`${JSON.stringify({ ...planToJson(first.plan), converged: true, applied: [] })}\n`);
+    return EXIT.ok;
+  }
+  await confirm(io, o.yes === true, first.plan.steps.length);
+  const release = await acquireLock(lockFile(first.paths), {
+    timeoutMs: lockTimeoutMs,
+    onWait: (h) => io.stderr.write(`vm: waiting for the apply lock, held by pid ${h.pid} (${h.command}) since ${h.since}\n`),
+  });
+  try {
+    return await applyLocked(io, o, host, desired, ctx, first, json);
+  } finally {
+    await release();
+  }
+}
+
+async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: DesiredState, ctx: PlanContext, first: Snapshot, json: boolean): Promise<number> {
+  // Observe again under the lock: whoever held it may have changed the machine meanwhile
+  // (level-triggered: the plan taken is the one that fits the machine now).
+  const before = await snapshot(host, desired, ctx);
   refuseBlocked(before.plan);
   if (before.plan.steps.length === 0) {
     if (json) io.stdout.write(`${JSON.stringify({ ...planToJson(before.plan), converged: true, applied: [] })}\n`);
+    else io.stdout.write('\nNothing left to do: the machine converged while this apply waited.\n');
     return EXIT.ok;
   }
-  await confirm(io, o.yes === true, before.plan.steps.length);
+  if (o.yes !== true && JSON.stringify(planToJson(before.plan).steps) !== JSON.stringify(planToJson(first.plan).steps)) {
+    io.stdout.write(`\nThe machine changed while this apply waited; the plan is now:\n${await renderPlan(before, describeSource(desired))}`);
+    await confirm(io, false, before.plan.steps.length);
+  }
 
   const applied: Array<{ step: Step; ok: boolean; ms: number }> = [];
   const reporter: ApplyReporter = {
@@ -83,6 +124,10 @@ function progressPrinter(io: CliIo): (label: string, received: number, total: nu
     io.stdout.write(`\r    downloading ${label}: ${mib(received)}${total === undefined ? '' : `/${mib(total)}`} MiB`);
     if (received === total) io.stdout.write('\n');
   };
+}
+
+export function lockFile(paths: Paths): string {
+  return `${paths.voicemodeHome}/state/apply.lock`;
 }
 
 function fmtMs(ms: number): string {

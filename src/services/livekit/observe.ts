@@ -15,11 +15,17 @@ import { resolveLatest } from './versions.js';
 const VERSION_DIR = /^\d+\.\d+\.\d+$/;
 const ABSENT: FileState = { exists: false };
 
-export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: ServicePaths, wanted: 'auto' | SupervisorKind): Promise<LiveKitObserved> {
+/**
+ * `livekit-server --version` answers per binary file. A long-running `vm watch` keeps one of
+ * these so an unchanged binary (same path, inode, size, mtime) is not executed every cycle.
+ */
+export type VersionCache = Map<string, BinaryState>;
+
+export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: ServicePaths, wanted: 'auto' | SupervisorKind, versions?: VersionCache): Promise<LiveKitObserved> {
   const binaryPath = d.install.method === 'brew' ? await brewBinary(host) : paths.binary;
   const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health] = await Promise.all([
     observeSupervisor(host, wanted, (kind) => serviceSpec(d, paths, kind, binaryPath)),
-    observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script'),
+    observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script', versions),
     host.readdir(paths.versionsDir).then((names) => names.filter((n) => VERSION_DIR.test(n))),
     d.version === 'latest' && d.install.method === 'release' ? resolveLatest(host, d.install.baseUrl) : Promise.resolve(undefined),
     d.install.method === 'brew' && d.version !== '' ? import('../../platform/brew.js').then((b) => b.brewStableVersion(host)) : Promise.resolve(undefined),
@@ -82,16 +88,25 @@ export async function observeSupervisor(
   return tryKind('process', `auto: no systemd user manager (${systemd.supervisor.why}); vm supervises the process itself`);
 }
 
-export async function observeBinary(host: Host, path: string, managed: boolean): Promise<BinaryState> {
+export async function observeBinary(host: Host, path: string, managed: boolean, versions?: VersionCache): Promise<BinaryState> {
   const file = await host.stat(path);
   if (file === undefined || file.kind !== 'file') return { kind: 'absent', path };
+  const key = `${path}\0${file.ino}\0${file.size}\0${file.mtimeMs}`;
+  const known = versions?.get(key);
+  if (known !== undefined) return known;
+  const state = await runVersion(host, path, managed, file.mtimeMs);
+  versions?.set(key, state);
+  return state;
+}
+
+async function runVersion(host: Host, path: string, managed: boolean, mtimeMs: number): Promise<BinaryState> {
   const [r, link] = await Promise.all([host.exec(path, ['--version'], { timeoutMs: 5_000 }), managed ? host.readlink(path) : Promise.resolve(undefined)]);
   const m = /version\s+v?(\d+\.\d+\.\d+)/.exec(r.stdout);
   if (r.code !== 0 || m?.[1] === undefined) {
     const detail = r.error ?? `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`.trim();
     return { kind: 'broken', path, detail };
   }
-  return { kind: 'present', path, version: m[1], mtimeMs: file.mtimeMs, ...(link === undefined ? {} : { target: link }) };
+  return { kind: 'present', path, version: m[1], mtimeMs, ...(link === undefined ? {} : { target: link }) };
 }
 
 export async function observeHealth(host: Host, url: string, timeoutMs = 1_000): Promise<HealthState> {

@@ -1,0 +1,171 @@
+// `vm watch`: the same reconcile as `vm apply`, run again whenever the desired-state file (or a
+// file it references) is saved, and every `interval` to heal drift. Each reconcile observes
+// afresh (level-triggered); the lock is held only while applying, so a manual `vm apply` works
+// during a watch. A reconcile never overlaps another: a trigger that arrives meanwhile runs next.
+
+import { applyPlan, StepFailedError, type ApplyReporter } from '../apply/apply.js';
+import { SpecError, UserError, formatProblem } from '../errors.js';
+import type { DesiredState } from '../model.js';
+import type { Host } from '../platform/host.js';
+import { acquireLock } from '../platform/lock.js';
+import { planContext, snapshot } from '../reconcile.js';
+import type { VersionCache } from '../services/livekit/observe.js';
+import { loadDesired } from '../spec/load.js';
+import type { Emit } from './events.js';
+import { DEFAULT_RETRY, mayAttempt, recordFailure, type FailureMemo, type RetryPolicy } from './policy.js';
+import { referencedFiles } from './referenced.js';
+
+export type Trigger = 'start' | 'file' | 'interval' | 'signal';
+
+export interface WatchOptions {
+  readonly file?: string;
+  readonly cwd: string;
+  readonly intervalMs: number;
+  readonly debounceMs: number;
+  readonly lockTimeoutMs: number;
+  readonly lockFile: (desired: DesiredState) => string;
+  readonly retry?: RetryPolicy;
+  /** Log rotation, checked on each reconcile (injected: it lives in the platform layer). */
+  readonly rotateLogs?: (desired: DesiredState) => Promise<string | undefined>;
+}
+
+export interface Watching {
+  /** Re-read the file now (SIGHUP). */
+  reload(): void;
+  /** Stops watching; resolves when the reconcile under way (if any) has finished or stopped. */
+  stop(): Promise<void>;
+}
+
+export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Promise<Watching> {
+  const retry = opts.retry ?? DEFAULT_RETRY;
+  const versions: VersionCache = new Map();
+  const ctx = planContext();
+  const abort = new AbortController();
+  let desired: DesiredState | undefined;
+  let memo: FailureMemo | undefined;
+  let busy: Promise<void> | undefined;
+  let queued: Trigger | undefined;
+  let debounce: NodeJS.Timeout | undefined;
+
+  const { watch } = await import('chokidar');
+  // atomic: editors that save by writing a temp file and renaming it over ours are one change.
+  const files = watch([], { ignoreInitial: true, atomic: true, persistent: true });
+  let watched: string[] = [];
+  const follow = (paths: string[]) => {
+    const add = paths.filter((p) => !watched.includes(p));
+    const drop = watched.filter((p) => !paths.includes(p));
+    if (add.length > 0) files.add(add);
+    if (drop.length > 0) files.unwatch(drop);
+    watched = paths;
+  };
+  const onFileEvent = () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => trigger('file'), opts.debounceMs);
+  };
+  files.on('add', onFileEvent).on('change', onFileEvent).on('unlink', onFileEvent);
+
+  /** Reads the file; an invalid one is reported and the last valid state stays in force. */
+  const load = async (): Promise<boolean> => {
+    try {
+      const next = await loadDesired({ ...(opts.file === undefined ? {} : { file: opts.file }), cwd: opts.cwd, env: host.env });
+      const changed = JSON.stringify(next) !== JSON.stringify(desired);
+      desired = next;
+      follow(referencedFiles(next));
+      // A new edit is a new change: whatever was given up on gets another chance.
+      if (changed) memo = undefined;
+      return true;
+    } catch (e) {
+      if (!(e instanceof SpecError) && !(e instanceof UserError)) throw e;
+      const message = e instanceof SpecError ? e.problems.map(formatProblem).join('\n') : e.message;
+      emit({ event: 'invalid_file', ok: false, message: `${message}\n(nothing changed; ${desired === undefined ? 'no valid file yet' : 'the last valid file stays in force'})` });
+      return false;
+    }
+  };
+
+  const reconcile = async (why: Trigger): Promise<void> => {
+    if (why !== 'interval' && !(await load())) return;
+    if (desired === undefined || abort.signal.aborted) return;
+    const d = desired;
+    const t0 = host.now();
+    if (!mayAttempt(memo, t0)) return; // backing off, or given up until the next edit
+    const rotated = await opts.rotateLogs?.(d);
+    if (rotated !== undefined) emit({ event: 'log_rotated', service: 'livekit', message: rotated });
+    emit({ event: 'reconcile_start', trigger: why });
+    const snap = await snapshot(host, d, ctx, { versions });
+    if (snap.plan.blockers.length > 0) return failed(why, t0, 'blocked', snap.plan.blockers.join('; '));
+    if (snap.plan.steps.length === 0) {
+      emit({ event: 'reconcile_done', trigger: why, ok: true, duration_ms: Math.round(host.now() - t0) });
+      return;
+    }
+    if (why === 'interval') emit({ event: 'drift', service: 'livekit', message: snap.plan.steps.map((s) => `${s.resource} ${s.action} (${s.reason})`).join('; ') });
+    const release = await acquireLock(opts.lockFile(d), {
+      timeoutMs: opts.lockTimeoutMs,
+      onWait: (h) => emit({ event: 'lock_wait', message: `waiting for the apply lock, held by pid ${h.pid} (${h.command})` }),
+    });
+    try {
+      await applyPlan(host, d, snap, ctx, reporter(emit), { signal: abort.signal, versions });
+      memo = undefined;
+      emit({ event: 'reconcile_done', trigger: why, ok: true, duration_ms: Math.round(host.now() - t0) });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      if (e.code === 'ABORTED') return;
+      const key = e instanceof StepFailedError ? `${e.step.service}.${e.step.resource}.${e.step.action}` : e.code;
+      return failed(why, t0, key, e.message);
+    } finally {
+      await release();
+    }
+  };
+
+  const failed = (why: Trigger, t0: number, key: string, message: string): void => {
+    memo = recordFailure(memo, key, host.now(), retry);
+    emit({ event: 'reconcile_done', trigger: why, ok: false, duration_ms: Math.round(host.now() - t0), message });
+    if (memo.gaveUp) {
+      emit({ event: 'gave_up', ok: false, message: `${key} failed ${memo.count} times in a row: not retrying it until the file is edited` });
+    } else {
+      const wait = Math.round(memo.nextAttemptAt - host.now());
+      emit({ event: 'backoff', duration_ms: wait, message: `failure ${memo.count} of ${retry.maxFailures}: next attempt in ${Math.round(wait / 1000)}s at the earliest` });
+    }
+  };
+
+  const trigger = (why: Trigger): void => {
+    if (abort.signal.aborted) return;
+    if (busy !== undefined) {
+      // One reconcile at a time; a file change outranks a resync (it must re-read the file).
+      if (queued === undefined || why !== 'interval') queued = why;
+      return;
+    }
+    busy = reconcile(why)
+      .catch((e: unknown) => emit({ event: 'reconcile_done', trigger: why, ok: false, message: `internal error (a bug in vm): ${e instanceof Error ? e.message : String(e)}` }))
+      .finally(() => {
+        busy = undefined;
+        const next = queued;
+        queued = undefined;
+        if (next !== undefined) trigger(next);
+      });
+  };
+
+  const tick = setInterval(() => trigger('interval'), opts.intervalMs);
+  emit({ event: 'watch_start', message: `watching ${opts.file ?? 'the desired-state file'}; resync every ${opts.intervalMs} ms` });
+  trigger('start');
+
+  return {
+    reload: () => trigger('signal'),
+    stop: async () => {
+      abort.abort();
+      clearInterval(tick);
+      clearTimeout(debounce);
+      await files.close();
+      await busy;
+      emit({ event: 'watch_stop', message: 'stopped; the services keep running' });
+    },
+  };
+}
+
+function reporter(emit: Emit): ApplyReporter {
+  const base = (s: Parameters<NonNullable<ApplyReporter['stepStart']>>[0]) => ({ service: s.service, resource: s.resource, action: s.action, reason: s.reason });
+  return {
+    stepStart: (s) => emit({ event: 'step_start', ...base(s) }),
+    stepDone: (s, ms) => emit({ event: 'step_done', ...base(s), ok: true, duration_ms: Math.round(ms) }),
+    stepFailed: (s, err, ms) => emit({ event: 'step_failed', ...base(s), ok: false, duration_ms: Math.round(ms), message: err.message }),
+  };
+}

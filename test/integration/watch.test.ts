@@ -1,0 +1,312 @@
+// `vm watch` as a person leaves it running: a real child process of the built CLI, with --json
+// events read as they come, against a real systemd user manager, the stand-in livekit-server and
+// the local release server. Steps build on each other, in order.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { livekitHealth } from '../helpers/health.js';
+import { freePorts } from '../helpers/ports.js';
+import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
+import { standinScript } from '../helpers/standin.js';
+import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
+import { ROOT, runVm } from '../helpers/vm.js';
+
+const UNIT = 'voicemode-livekit.service';
+const SECRET = 'watch-secret-0123456789abcdefghijklmnopqrs';
+
+interface Event {
+  ts: string;
+  event: string;
+  trigger?: string;
+  resource?: string;
+  action?: string;
+  ok?: boolean;
+  message?: string;
+  duration_ms?: number;
+}
+
+let um: UserManager;
+let rel: ReleaseServer;
+let env: Record<string, string>;
+let port: number;
+let tcpPort: number;
+let specPath: string;
+let lkDir: string;
+
+function spec(o: { version?: string; end?: number; broken?: boolean } = {}): string {
+  return [
+    'version: 1',
+    'supervisor: systemd',
+    'services:',
+    '  livekit:',
+    `    version: ${o.version ?? '1.9.0'}`,
+    `    install: { base_url: "${rel.baseUrl}" }`,
+    `    port: ${port}`,
+    `    rtc: { port_range_start: 55000, port_range_end: ${o.end ?? 55100}, tcp_port: ${tcpPort} }`,
+    `    keys: { watchkey: "${SECRET}" }`,
+    '    health: { timeout: 4s }',
+    ...(o.broken === true ? ['    colour: blue'] : []),
+  ].join('\n');
+}
+
+/** Saves like an editor that writes a temp file and renames it over the original. */
+async function save(text: string): Promise<void> {
+  const tmp = `${specPath}.swp`;
+  await writeFile(tmp, text);
+  await rename(tmp, specPath);
+}
+
+class Watcher {
+  readonly events: Event[] = [];
+  readonly raw: string[] = [];
+  private readonly child: ChildProcess;
+  private buf = '';
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [`${ROOT}bin/vm.mjs`, 'watch', '--json', '--file', specPath, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout?.on('data', (d: Buffer) => {
+      this.buf += d.toString();
+      let i: number;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 1);
+        this.raw.push(line);
+        this.events.push(JSON.parse(line) as Event); // every line must parse
+      }
+    });
+  }
+  async until(pred: (e: Event) => boolean, timeoutMs = 20_000, from = 0): Promise<Event> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.events.slice(from).find(pred);
+      if (hit !== undefined) return hit;
+      if (Date.now() > end) throw new Error(`no such event within ${timeoutMs} ms; saw: ${this.raw.slice(from).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  mark(): number {
+    return this.events.length;
+  }
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const done = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
+    this.child.kill(signal);
+    return done;
+  }
+}
+
+const unitPid = async () => (await um.systemctl('show', UNIT, '-p', 'MainPID')).stdout.trim().split('=')[1];
+
+describe.skipIf(!userManagerAvailable())('vm watch', () => {
+  let w: Watcher | undefined;
+
+  beforeAll(async () => {
+    um = await startUserManager();
+    [port, tcpPort] = (await freePorts(2)) as [number, number];
+    rel = await startReleaseServer({
+      releases: [
+        { version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 300 }) },
+        { version: '1.9.2', binary: standinScript({ version: '1.9.2', mode: 'crash' }) },
+      ],
+    });
+    specPath = `${um.env.HOME}/voicemode.services.yaml`;
+    lkDir = `${um.env.HOME}/.voicemode/services/livekit`;
+    env = { ...um.env };
+    await writeFile(specPath, spec());
+  });
+
+  afterEach(async () => {
+    await w?.stop();
+    w = undefined;
+  });
+
+  afterAll(async () => {
+    await um?.systemctl('stop', UNIT);
+    await um?.stop();
+    await rel?.close();
+  });
+
+  it('converges on start, then applies a save within moments, one reconcile per save', async () => {
+    w = new Watcher(['--interval', '1s']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start' && e.ok === true, 30_000);
+    expect(await livekitHealth(port)).toBe('200 OK');
+    const m = w.mark();
+    const t0 = Date.now();
+    await save(spec({ end: 55200 }));
+    const start = await w.until((e) => e.event === 'reconcile_start' && e.trigger === 'file', 10_000, m);
+    expect(Date.parse(start.ts) - t0).toBeLessThan(1_000);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file', 20_000, m);
+    expect(w.events.slice(m).filter((e) => e.event === 'step_done').map((e) => `${e.resource} ${e.action}`)).toEqual(['config update', 'running restart', 'healthy wait-healthy']);
+    expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toContain('port_range_end: 55200');
+  });
+
+  it('an invalid save is reported with line and column and changes nothing; the next valid save applies', async () => {
+    w = new Watcher(['--interval', '5s']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    const before = await readFile(`${lkDir}/livekit.yaml`, 'utf8');
+    const m = w.mark();
+    await save(spec({ end: 55300, broken: true }));
+    const bad = await w.until((e) => e.event === 'invalid_file', 10_000, m);
+    expect(bad.message).toMatch(/voicemode\.services\.yaml:11:5: unknown key "colour"/);
+    expect(bad.message).toContain('the last valid file stays in force');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toBe(before);
+    await save(spec({ end: 55300 }));
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file' && e.ok === true, 20_000, m);
+    expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toContain('port_range_end: 55300');
+  });
+
+  it('a burst of 20 saves ends in one reconcile of the last content', async () => {
+    w = new Watcher(['--interval', '30s']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    const m = w.mark();
+    for (let i = 1; i <= 20; i++) {
+      await save(spec({ end: 55400 + i }));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file', 20_000, m);
+    await new Promise((r) => setTimeout(r, 700)); // a second reconcile would have started by now
+    expect(w.events.slice(m).filter((e) => e.event === 'reconcile_start' && e.trigger === 'file')).toHaveLength(1);
+    expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toContain('port_range_end: 55420');
+  });
+
+  it('resync heals drift: a stopped service, a killed process, a hand-edited config', async () => {
+    w = new Watcher(['--interval', '1s']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    let m = w.mark();
+    await um.systemctl('stop', UNIT);
+    await w.until((e) => e.event === 'drift', 10_000, m);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'interval' && e.ok === true, 20_000, m);
+    expect(await livekitHealth(port)).toBe('200 OK');
+
+    m = w.mark();
+    const pid = Number(await unitPid());
+    expect(pid).toBeGreaterThan(1);
+    process.kill(pid, 'SIGKILL');
+    await w.until((e) => e.event === 'drift', 10_000, m);
+    await w.until((e) => e.event === 'reconcile_done' && e.ok === true, 20_000, m);
+    expect(await livekitHealth(port)).toBe('200 OK');
+
+    m = w.mark();
+    const cfg = `${lkDir}/livekit.yaml`;
+    await writeFile(cfg, (await readFile(cfg, 'utf8')).replace('empty_timeout: 300', 'empty_timeout: 1'));
+    await w.until((e) => e.event === 'drift', 10_000, m);
+    await w.until((e) => e.event === 'reconcile_done' && e.ok === true, 20_000, m);
+    expect(await readFile(cfg, 'utf8')).toContain('empty_timeout: 300');
+    expect((await readdir(lkDir)).some((f) => f.startsWith('livekit.yaml.vm-backup-'))).toBe(true);
+  });
+
+  it('a crash-looping version backs off and gives up, never a tight loop; an edit tries again', async () => {
+    w = new Watcher(['--interval', '500ms', '--max-failures', '3']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    const m = w.mark();
+    await save(spec({ version: '1.9.2', end: 55420 }));
+    const gave = await w.until((e) => e.event === 'gave_up', 60_000, m);
+    expect(gave.message).toContain('failed 3 times in a row');
+    const attempts = w.events.slice(m).filter((e) => e.event === 'reconcile_start');
+    expect(attempts).toHaveLength(3);
+    const gaps = attempts.slice(1).map((e, i) => Date.parse(e.ts) - Date.parse(attempts[i]?.ts ?? e.ts));
+    expect(gaps[1] ?? 0).toBeGreaterThan(gaps[0] ?? 0); // exponential, not a tight loop
+    // Rolled back each time: the old version still serves.
+    expect(await livekitHealth(port)).toBe('200 OK');
+    const after = w.mark();
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(w.events.slice(after).filter((e) => e.event === 'reconcile_start')).toHaveLength(0);
+    await save(spec({ end: 55420 }));
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file' && e.ok === true, 20_000, after);
+  });
+
+  it('SIGTERM exits 0 and leaves LiveKit running; every --json line parsed', async () => {
+    w = new Watcher(['--interval', '1s']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    const pid = await unitPid();
+    expect(await w.stop('SIGTERM')).toBe(0);
+    expect(w.events.at(-1)?.event).toBe('watch_stop');
+    expect(await unitPid()).toBe(pid);
+    expect(await livekitHealth(port)).toBe('200 OK');
+    expect(w.raw.join('\n')).not.toContain(SECRET);
+  });
+
+  it('a manual vm apply works while a watch runs (the lock is held only while applying)', async () => {
+    w = new Watcher(['--interval', '30s']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    await writeFile(specPath, spec({ end: 55500 }));
+    const r = await runVm(['apply', '--yes', '--file', specPath], env);
+    expect(r.code).toBe(0);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file');
+    expect((await runVm(['plan', '--detailed-exitcode', '--file', specPath], env)).code).toBe(0);
+  });
+
+  it('--install-service runs vm watch itself under systemd; --uninstall-service removes it and leaves LiveKit running', async () => {
+    const inst = await runVm(['watch', '--install-service', '--file', specPath], env);
+    expect(inst.stderr).toBe('');
+    expect(inst.code).toBe(0);
+    const unit = await readFile(`${um.env.XDG_CONFIG_HOME}/systemd/user/voicemode-watch.service`, 'utf8');
+    expect(unit).toContain(`watch" "--file" "${specPath}"`);
+    expect(unit).not.toContain(SECRET);
+    const active = async () => (await um.systemctl('is-active', 'voicemode-watch.service')).stdout.trim();
+    expect(await active()).toBe('active');
+    expect((await um.systemctl('is-enabled', 'voicemode-watch.service')).stdout.trim()).toBe('enabled');
+    const un = await runVm(['watch', '--uninstall-service', '--file', specPath], env);
+    expect(un.code).toBe(0);
+    expect(await active()).not.toBe('active');
+    expect(await livekitHealth(port)).toBe('200 OK');
+  });
+});
+
+describe.skipIf(!userManagerAvailable())('the apply lock', () => {
+  let um2: UserManager;
+  let rel2: ReleaseServer;
+  let e2: Record<string, string>;
+  let file: string;
+  beforeAll(async () => {
+    um2 = await startUserManager();
+    rel2 = await startReleaseServer({ releases: [{ version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 300 }) }] });
+    const [p, t] = (await freePorts(2)) as [number, number];
+    file = `${um2.env.HOME}/voicemode.services.yaml`;
+    await writeFile(file, `version: 1\nservices:\n  livekit:\n    version: 1.9.0\n    install: { base_url: "${rel2.baseUrl}" }\n    port: ${p}\n    rtc: { tcp_port: ${t} }\n`);
+    e2 = { ...um2.env, VOICEMODE_SERVICES_FILE: file };
+  });
+  afterAll(async () => {
+    await um2?.systemctl('stop', UNIT);
+    await um2?.stop();
+    await rel2?.close();
+  });
+
+  it('two concurrent applies: one waits for the other, both end converged, no interleaved writes', async () => {
+    const [a, b] = await Promise.all([runVm(['apply', '--yes'], e2), runVm(['apply', '--yes'], e2)]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    const waited = [a, b].filter((r) => r.stderr.includes('waiting for the apply lock'));
+    expect(waited).toHaveLength(1);
+    // The one that waited observed again and found nothing left to do: no step ran twice.
+    expect(waited[0]?.stdout).toContain('Nothing left to do: the machine converged while this apply waited');
+    expect((await runVm(['plan', '--detailed-exitcode'], e2)).code).toBe(0);
+  });
+
+  it('a stale lock left by a dead process is taken over', async () => {
+    const lock = `${um2.env.HOME}/.voicemode/state/apply.lock`;
+    await writeFile(lock, `${JSON.stringify({ pid: 2 ** 22 + 12345, command: 'vm apply', since: '2026-01-01T00:00:00.000Z' })}\n`);
+    await um2.systemctl('stop', UNIT);
+    const r = await runVm(['apply', '--yes', '--lock-timeout', '2s'], e2);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('waiting for the apply lock');
+    await expect(readFile(lock)).rejects.toThrow(); // released
+  });
+
+  it('a live holder makes apply wait, then give up naming it', async () => {
+    const lock = `${um2.env.HOME}/.voicemode/state/apply.lock`;
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const cmd = (await readFile(`/proc/${holder.pid}/cmdline`, 'utf8')).split('\0').filter(Boolean).join(' ');
+      await writeFile(lock, `${JSON.stringify({ pid: holder.pid, command: cmd, since: '2026-01-01T00:00:00.000Z' })}\n`);
+      await um2.systemctl('stop', UNIT);
+      const r = await runVm(['apply', '--yes', '--lock-timeout', '1s'], e2);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`another vm is changing this machine: pid ${holder.pid} (sleep 30), since 2026-01-01T00:00:00.000Z`);
+    } finally {
+      holder.kill('SIGKILL');
+      await writeFile(lock, '').then(() => import('node:fs/promises').then((f) => f.rm(lock, { force: true })));
+    }
+  });
+});
