@@ -3,7 +3,7 @@
 // file by file; commands are split so `vm plan` loads only what it needs.
 
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -12,10 +12,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 execFileSync(process.execPath, [join(root, 'scripts/gen-validator.mjs')], { stdio: 'inherit' });
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-rmSync(join(root, 'dist'), { recursive: true, force: true });
+// Bundle into a fresh directory and swap it in only when the build succeeded: a failed (or
+// concurrent) build never leaves the project without a working dist/.
+const out = join(root, `.dist-${process.pid}`);
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: { vm: join(root, 'src/cli/main.ts') },
-  outdir: join(root, 'dist'),
+  outdir: out,
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
@@ -36,3 +39,11 @@ await build({
   banner: { js: "import { createRequire as __vmCreateRequire } from 'node:module'; const require = __vmCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+const old = join(root, `.dist-old-${process.pid}`);
+try {
+  renameSync(join(root, 'dist'), old);
+} catch {
+  // no dist yet
+}
+renameSync(out, join(root, 'dist'));
+rmSync(old, { recursive: true, force: true });

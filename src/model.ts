@@ -68,7 +68,7 @@ export interface LiveKitDesired {
   };
   readonly keys: KeysSpec;
   readonly room: { readonly autoCreate: boolean; readonly emptyTimeout: number };
-  readonly logging: { readonly level: LogLevel };
+  readonly logging: { readonly level: LogLevel; /** Rotate the log past this size. */ readonly maxBytes: number };
   readonly health: { readonly timeoutMs: number };
 }
 

@@ -82,6 +82,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .action(async (o: { file: string; force?: boolean }) => {
       await run(async () => (await import('./commands/init.js')).initCommand(io, o))();
     });
+  program
+    .command('logs')
+    .description("print a service's log from its file (and the rotated copies); -f follows it")
+    .argument('[service]', 'the service (livekit)', 'livekit')
+    .option('-n, --lines <n>', 'how many of the last lines to print', '50')
+    .option('-f, --follow', 'then print lines as they are written, like `tail -F`, until Ctrl-C')
+    .option('--file <path>', 'accepted and ignored: the log does not depend on the file (here -f is --follow)')
+    .action(async (service: string, o: import('./commands/logs.js').LogsFlags) => {
+      await run(async () => (await import('./commands/logs.js')).logsCommand(io, service, o))();
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -29,6 +29,7 @@ export const DEFAULTS = {
   rtc: { portRangeStart: 50000, portRangeEnd: 60000, tcpPort: 7881, useExternalIp: false },
   room: { autoCreate: true, emptyTimeout: 300 },
   logLevel: 'info',
+  logMaxBytes: 10 * 1024 * 1024,
   healthTimeoutMs: 30_000,
 } as const;
 
@@ -46,7 +47,7 @@ export function defaultLiveKit(): LiveKitDesired {
     rtc: { ...DEFAULTS.rtc },
     keys: { kind: 'generated', apiKey: GENERATED_API_KEY },
     room: { ...DEFAULTS.room },
-    logging: { level: DEFAULTS.logLevel },
+    logging: { level: DEFAULTS.logLevel, maxBytes: DEFAULTS.logMaxBytes },
     health: { timeoutMs: DEFAULTS.healthTimeoutMs },
   };
 }
@@ -100,6 +101,7 @@ export function initFileText(schemaPath: string): string {
     [`      empty_timeout: ${d.room.emptyTimeout}`, 'seconds an empty room is kept'],
     ['    logging:'],
     [`      level: ${d.logLevel}`, 'debug | info | warn | error'],
+    ['      max_size: 10MiB', 'rotate the log past this size (keeps 3, LiveKit keeps running)'],
     ['    health:'],
     [`      timeout: ${d.healthTimeoutMs / 1000}s`, 'how long apply waits for LiveKit to answer OK: 500ms, 30s, 2m'],
     ['    # dev: false', "LiveKit's dev mode (serves /debug/pprof); refused off loopback"],

@@ -38,7 +38,7 @@ export interface WrittenLiveKit {
   /** Key name → the secret, or where to read it. */
   readonly keys?: Readonly<Record<string, WrittenSecret>>;
   readonly room?: { readonly auto_create?: boolean; readonly empty_timeout?: number };
-  readonly logging?: { readonly level?: LogLevel };
+  readonly logging?: { readonly level?: LogLevel; readonly max_size?: number | string };
   readonly health?: { readonly timeout?: number | string };
   /**
    * LiveKit's dev mode. Only checked (refused off loopback): the model does not carry it yet,
@@ -59,6 +59,16 @@ export function parseDuration(v: unknown): number | undefined {
   if (typeof v !== 'string') return undefined;
   const m = /^([0-9]+)(ms|s|m)$/.exec(v);
   return m === null ? undefined : Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? NaN);
+}
+
+const SIZE_UNIT: Readonly<Record<string, number>> = { '': 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/** `10MiB`, `512KiB`, or a plain number of bytes → bytes; undefined if neither. */
+export function parseSize(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = /^([0-9]+)(B|KiB|MiB|GiB)?$/.exec(v);
+  return m === null ? undefined : Number(m[1]) * (SIZE_UNIT[m[2] ?? ''] ?? NaN);
 }
 
 /** The home directory `~/` stands for: HOME, when it is an absolute path. */
@@ -130,7 +140,7 @@ function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, strin
       autoCreate: w.room?.auto_create ?? d.room.autoCreate,
       emptyTimeout: w.room?.empty_timeout ?? d.room.emptyTimeout,
     },
-    logging: { level: w.logging?.level ?? d.logLevel },
+    logging: { level: w.logging?.level ?? d.logLevel, maxBytes: parseSize(w.logging?.max_size) ?? d.logMaxBytes },
     health: { timeoutMs: parseDuration(w.health?.timeout) ?? d.healthTimeoutMs },
   };
 }

@@ -62,8 +62,8 @@ class Watcher {
   readonly raw: string[] = [];
   private readonly child: ChildProcess;
   private buf = '';
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [`${ROOT}bin/vm.mjs`, 'watch', '--json', '--file', specPath, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(args: string[], extraEnv: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [`${ROOT}bin/vm.mjs`, 'watch', '--json', '--file', specPath, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (d: Buffer) => {
       this.buf += d.toString();
       let i: number;
@@ -214,6 +214,20 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     expect(w.events.slice(after).filter((e) => e.event === 'reconcile_start')).toHaveLength(0);
     await save(spec({ end: 55420 }));
     await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file' && e.ok === true, 20_000, after);
+  });
+
+  it('a log past its size is rotated on the next cycle, without restarting LiveKit', async () => {
+    w = new Watcher(['--interval', '500ms'], { VOICEMODE_LOG_MAX_BYTES: '4096' });
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    const log = `${um.env.HOME}/.voicemode/logs/livekit/livekit.log`;
+    const pid = await unitPid();
+    await writeFile(log, `${'x'.repeat(100)}\n`.repeat(100), { flag: 'a' });
+    const m = w.mark();
+    const ev = await w.until((e) => e.event === 'log_rotated', 10_000, m);
+    expect(ev.message).toContain(`rotated ${log}`);
+    expect((await readFile(`${log}.1`, 'utf8')).length).toBeGreaterThan(4096);
+    expect(await unitPid()).toBe(pid);
+    expect(await livekitHealth(port)).toBe('200 OK');
   });
 
   it('SIGTERM exits 0 and leaves LiveKit running; every --json line parsed', async () => {

@@ -1,4 +1,5 @@
 import { applyPlan, refuseBlocked, StepFailedError, type ApplyReporter } from '../../apply/apply.js';
+import { rotateLogs } from '../../apply/rotate-logs.js';
 import { UserError } from '../../errors.js';
 import type { DesiredState, Paths, Step } from '../../model.js';
 import { planToJson } from '../../plan/plan.js';
@@ -48,6 +49,8 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
 }
 
 async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: DesiredState, ctx: PlanContext, first: Snapshot, json: boolean): Promise<number> {
+  const rotated = await rotateLogs(host, desired);
+  if (rotated !== undefined && !json) io.stderr.write(`vm: ${rotated}\n`);
   // Observe again under the lock: whoever held it may have changed the machine meanwhile
   // (level-triggered: the plan taken is the one that fits the machine now).
   const before = await snapshot(host, desired, ctx);

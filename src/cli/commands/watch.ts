@@ -3,6 +3,8 @@
 // `vm watch` itself under systemd or launchd.
 
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { rotateLogs } from '../../apply/rotate-logs.js';
 import { packageRoot, readAsset } from '../../assets.js';
 import { UserError } from '../../errors.js';
 import { resolvePaths } from '../../paths.js';
@@ -37,6 +39,10 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
   };
   const maxFailures = Number(o.maxFailures ?? DEFAULT_RETRY.maxFailures);
   if (!Number.isInteger(maxFailures) || maxFailures < 1) throw new UserError('USAGE', `--max-failures ${o.maxFailures}: a whole number from 1`);
+  // A watch allocates a little garbage every cycle, and V8 answers by growing its heap long
+  // before it needs to: RSS climbed ~35 MiB over 1,000 cycles (heap used stayed ~10 MiB). Sizing
+  // the heap for memory rather than speed keeps it flat (bench/watch.ts measures both).
+  setFlagsFromString('--optimize-for-size');
   const emit = eventSink(io.stdout, o.json === true);
   const watching = await startWatch(
     host,
@@ -48,6 +54,7 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
       lockTimeoutMs: ms('lock-timeout', o.lockTimeout, '30s'),
       lockFile: (d) => lockFile(resolvePaths(io.env, d.services.livekit)),
       retry: { ...DEFAULT_RETRY, maxFailures },
+      rotateLogs: (d) => rotateLogs(host, d),
     },
     emit,
   );
