@@ -38,7 +38,7 @@ function desired(over: Partial<LiveKitDesired> = {}): LiveKitDesired {
     rtc: { portRangeStart: 50000, portRangeEnd: 60000, tcpPort: 7881, useExternalIp: false },
     keys: { kind: 'declared', entries: { devkey: SECRET } },
     room: { autoCreate: true, emptyTimeout: 300 },
-    logging: { level: 'info' },
+    logging: { level: 'info', maxBytes: 10 * 1024 * 1024 },
     health: { timeoutMs: 30_000 },
     ...over,
   };
