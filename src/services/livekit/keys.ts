@@ -22,11 +22,21 @@ export function resolveKeys(spec: KeysSpec, keyFile: FileState, freshSecret: () 
 }
 
 /** The key file's map, or undefined when it is absent or not a map of strings. */
+let lastParsed: { content: string; keys: Record<string, string> | undefined } | undefined;
+
 export function readKeyFile(file: FileState): Record<string, string> | undefined {
   if (!file.exists) return undefined;
+  // The same key file is read on every watch cycle: parse it once per content.
+  if (lastParsed?.content === file.content) return lastParsed.keys === undefined ? undefined : { ...lastParsed.keys };
+  const keys = parseKeyFile(file.content);
+  lastParsed = { content: file.content, keys };
+  return keys === undefined ? undefined : { ...keys };
+}
+
+function parseKeyFile(content: string): Record<string, string> | undefined {
   let doc: unknown;
   try {
-    doc = parse(file.content);
+    doc = parse(content);
   } catch {
     return undefined;
   }

@@ -9,7 +9,20 @@ import { execArg, pathValue } from './systemd-escape.js';
 
 const MANAGED = '# Managed by vm (Voice Mode). `vm apply` rewrites this file: change voicemode.services.yaml instead.\n';
 
+// A watch plans every few seconds from the same desired state: rendering (a whole yaml document
+// each time) is the bulk of a no-op cycle's garbage, so the result is kept per desired object.
+const configs = new WeakMap<LiveKitDesired, { keyFile: string; text: string }>();
+let lastKeyFile: { entries: string; text: string } | undefined;
+
 export function renderConfig(d: LiveKitDesired, paths: ServicePaths): string {
+  const known = configs.get(d);
+  if (known !== undefined && known.keyFile === paths.keyFile) return known.text;
+  const text = renderConfigText(d, paths);
+  configs.set(d, { keyFile: paths.keyFile, text });
+  return text;
+}
+
+function renderConfigText(d: LiveKitDesired, paths: ServicePaths): string {
   const config = {
     port: d.port,
     bind_addresses: [...d.bindAddresses],
@@ -32,10 +45,12 @@ export function renderConfig(d: LiveKitDesired, paths: ServicePaths): string {
 
 /** The key file LiveKit reads: a YAML map api_key → secret. */
 export function renderKeyFile(entries: Readonly<Record<string, string>>): string {
-  return (
-    '# Managed by vm (Voice Mode). LiveKit API keys (api_key: secret). Keep this file private (0600).\n' +
-    stringify({ ...entries })
-  );
+  // One entry, compared by content: generated keys come as a new object on every plan.
+  const key = JSON.stringify(entries);
+  if (lastKeyFile?.entries === key) return lastKeyFile.text;
+  const text = '# Managed by vm (Voice Mode). LiveKit API keys (api_key: secret). Keep this file private (0600).\n' + stringify({ ...entries });
+  lastKeyFile = { entries: key, text };
+  return text;
 }
 
 /** The same file with every secret replaced, for diffs and plan output. */
