@@ -20,7 +20,7 @@ export type UserErrorCode =
   | 'NOT_CONVERGED'
   | 'UNHEALTHY'
   | 'FILE_EXISTS'
-  | 'LOCKED';
+  | 'LOCK_TIMEOUT';
 
 export class UserError extends Error {
   override readonly name = 'UserError';

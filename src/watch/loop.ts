@@ -7,7 +7,7 @@ import { applyPlan, StepFailedError, type ApplyReporter } from '../apply/apply.j
 import { SpecError, UserError, formatProblem } from '../errors.js';
 import type { DesiredState } from '../model.js';
 import type { Host } from '../platform/host.js';
-import { acquireLock } from '../platform/lock.js';
+import { acquireLock, describeHolder } from '../platform/lock.js';
 import { planContext, snapshot } from '../reconcile.js';
 import type { VersionCache } from '../services/livekit/observe.js';
 import { loadDesired } from '../spec/load.js';
@@ -98,10 +98,18 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
       return;
     }
     if (why === 'interval') emit({ event: 'drift', service: 'livekit', message: snap.plan.steps.map((s) => `${s.resource} ${s.action} (${s.reason})`).join('; ') });
-    const release = await acquireLock(opts.lockFile(d), {
-      timeoutMs: opts.lockTimeoutMs,
-      onWait: (h) => emit({ event: 'lock_wait', message: `waiting for the apply lock, held by pid ${h.pid} (${h.command})` }),
-    });
+    let lock: Awaited<ReturnType<typeof acquireLock>>;
+    try {
+      lock = await acquireLock(opts.lockFile(d), {
+        timeoutMs: opts.lockTimeoutMs,
+        signal: abort.signal,
+        onWait: (h) => emit({ event: 'lock_wait', message: `waiting for the apply lock, held by ${describeHolder(h, host.now())}` }),
+      });
+    } catch (e) {
+      if (e instanceof UserError && e.code === 'ABORTED') return; // stopping
+      if (!(e instanceof UserError)) throw e;
+      return failed(why, t0, e.code, e.message); // e.g. another vm held the lock too long
+    }
     try {
       await applyPlan(host, d, snap, ctx, reporter(emit), { signal: abort.signal, versions });
       memo = undefined;
@@ -112,7 +120,7 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
       const key = e instanceof StepFailedError ? `${e.step.service}.${e.step.resource}.${e.step.action}` : e.code;
       return failed(why, t0, key, e.message);
     } finally {
-      await release();
+      await lock.release();
     }
   };
 

@@ -317,7 +317,7 @@ describe.skipIf(!userManagerAvailable())('the apply lock', () => {
       await um2.systemctl('stop', UNIT);
       const r = await runVm(['apply', '--yes', '--lock-timeout', '1s'], e2);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`another vm is changing this machine: pid ${holder.pid} (sleep 30), since 2026-01-01T00:00:00.000Z`);
+      expect(r.stderr).toContain(`another vm is applying: the apply lock ${lock} is held by pid ${holder.pid} (sleep 30) since 2026-01-01T00:00:00.000Z`);
     } finally {
       holder.kill('SIGKILL');
       await writeFile(lock, '').then(() => import('node:fs/promises').then((f) => f.rm(lock, { force: true })));

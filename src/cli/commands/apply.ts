@@ -4,7 +4,7 @@ import { UserError } from '../../errors.js';
 import type { DesiredState, Paths, Step } from '../../model.js';
 import { planToJson } from '../../plan/plan.js';
 import type { Host } from '../../platform/host.js';
-import { acquireLock } from '../../platform/lock.js';
+import { acquireLock, applyLockPath, describeHolder } from '../../platform/lock.js';
 import { planContext, snapshot, type Snapshot } from '../../reconcile.js';
 import type { PlanContext } from '../../services/livekit/plan.js';
 import { parseDuration } from '../../spec/normalise.js';
@@ -37,14 +37,15 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
     return EXIT.ok;
   }
   await confirm(io, o.yes === true, first.plan.steps.length);
-  const release = await acquireLock(lockFile(first.paths), {
+  const lock = await acquireLock(lockFile(first.paths), {
     timeoutMs: lockTimeoutMs,
-    onWait: (h) => io.stderr.write(`vm: waiting for the apply lock, held by pid ${h.pid} (${h.command}) since ${h.since}\n`),
+    onWait: (h) => io.stderr.write(`vm: waiting for the apply lock, held by ${describeHolder(h, Date.now())}\n`),
+    onTakeover: (h, why) => io.stderr.write(`vm: took over a stale apply lock${h === undefined ? '' : ` of pid ${h.pid}`}: ${why}\n`),
   });
   try {
     return await applyLocked(io, o, host, desired, ctx, first, json);
   } finally {
-    await release();
+    await lock.release();
   }
 }
 
@@ -130,7 +131,7 @@ function progressPrinter(io: CliIo): (label: string, received: number, total: nu
 }
 
 export function lockFile(paths: Paths): string {
-  return `${paths.voicemodeHome}/state/apply.lock`;
+  return applyLockPath(paths.voicemodeHome);
 }
 
 function fmtMs(ms: number): string {
