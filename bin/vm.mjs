@@ -10,6 +10,11 @@ try {
   }
   throw e;
 }
+// `vm logs | head`: the reader went away; that is a normal end, not an error.
+process.stdout.on('error', (e) => {
+  if (e?.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const isTTY = Boolean(process.stdin.isTTY && process.stdout.isTTY);
 process.exitCode = await cli.main(process.argv.slice(2), {
   stdout: process.stdout,

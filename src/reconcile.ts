@@ -7,7 +7,7 @@ import type { DesiredState, Paths, Plan } from './model.js';
 import { resolvePaths } from './paths.js';
 import type { Host } from './platform/host.js';
 import { plan, type Observation } from './plan/plan.js';
-import { observeLiveKit, type VersionCache } from './services/livekit/observe.js';
+import { observeLiveKit, type SlowAnswers, type VersionCache } from './services/livekit/observe.js';
 import type { PlanContext } from './services/livekit/plan.js';
 
 export interface Snapshot {
@@ -35,13 +35,14 @@ function crypto(): typeof import('node:crypto') {
 }
 
 export interface ObserveOptions {
-  /** Kept across observations by a long-running watch: see VersionCache. */
+  /** Kept across observations by a long-running watch: see VersionCache and SlowAnswers. */
   readonly versions?: VersionCache;
+  readonly slow?: SlowAnswers;
 }
 
 export async function observe(host: Host, desired: DesiredState, paths: Paths, opts: ObserveOptions = {}): Promise<Observation> {
   const lk = desired.services.livekit;
-  if (lk !== undefined) return { livekit: await observeLiveKit(host, lk, paths.livekit, desired.supervisor, opts.versions) };
+  if (lk !== undefined) return { livekit: await observeLiveKit(host, lk, paths.livekit, desired.supervisor, opts.versions, opts.slow) };
   // Not declared: only look for what vm would have left, to say so (never to remove it).
   const p = paths.livekit;
   const candidates = [p.config, p.keyFile, p.binary, p.unitFile, p.plistFile];

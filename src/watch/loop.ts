@@ -9,7 +9,7 @@ import type { DesiredState } from '../model.js';
 import type { Host } from '../platform/host.js';
 import { acquireLock, describeHolder } from '../platform/lock.js';
 import { planContext, snapshot } from '../reconcile.js';
-import type { VersionCache } from '../services/livekit/observe.js';
+import type { SlowAnswers, VersionCache } from '../services/livekit/observe.js';
 import { loadDesired } from '../spec/load.js';
 import type { Emit } from './events.js';
 import { DEFAULT_RETRY, mayAttempt, recordFailure, type FailureMemo, type RetryPolicy } from './policy.js';
@@ -39,6 +39,7 @@ export interface Watching {
 export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Promise<Watching> {
   const retry = opts.retry ?? DEFAULT_RETRY;
   const versions: VersionCache = new Map();
+  const slow: SlowAnswers = {};
   const ctx = planContext();
   const abort = new AbortController();
   let desired: DesiredState | undefined;
@@ -91,7 +92,7 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
     const rotated = await opts.rotateLogs?.(d);
     if (rotated !== undefined) emit({ event: 'log_rotated', service: 'livekit', message: rotated });
     emit({ event: 'reconcile_start', trigger: why });
-    const snap = await snapshot(host, d, ctx, { versions });
+    const snap = await snapshot(host, d, ctx, { versions, slow });
     if (snap.plan.blockers.length > 0) return failed(why, t0, 'blocked', snap.plan.blockers.join('; '));
     if (snap.plan.steps.length === 0) {
       emit({ event: 'reconcile_done', trigger: why, ok: true, duration_ms: Math.round(host.now() - t0) });

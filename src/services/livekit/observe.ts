@@ -21,13 +21,26 @@ const ABSENT: FileState = { exists: false };
  */
 export type VersionCache = Map<string, BinaryState>;
 
-export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: ServicePaths, wanted: 'auto' | SupervisorKind, versions?: VersionCache): Promise<LiveKitObserved> {
-  const binaryPath = d.install.method === 'brew' ? await brewBinary(host) : paths.binary;
+/**
+ * What a long-running watch may remember between cycles besides binary versions: the answer to
+ * `{base_url}/latest` (for 15 minutes: a watch must not ask GitHub every 30 s) and Homebrew's
+ * prefix (for the life of the process: `brew --prefix` is slow).
+ */
+export interface SlowAnswers {
+  latest?: { readonly url: string; readonly at: number; readonly answer: NonNullable<LiveKitObserved['latest']> };
+  brewBinary?: string;
+}
+
+const LATEST_TTL_MS = 15 * 60_000;
+
+export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: ServicePaths, wanted: 'auto' | SupervisorKind, versions?: VersionCache, slow?: SlowAnswers): Promise<LiveKitObserved> {
+  const binaryPath = d.install.method === 'brew' ? (slow?.brewBinary ?? (await brewBinary(host))) : paths.binary;
+  if (slow !== undefined && d.install.method === 'brew') slow.brewBinary = binaryPath;
   const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health] = await Promise.all([
     observeSupervisor(host, wanted, (kind) => serviceSpec(d, paths, kind, binaryPath)),
     observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script', versions),
     host.readdir(paths.versionsDir).then((names) => names.filter((n) => VERSION_DIR.test(n))),
-    d.version === 'latest' && d.install.method === 'release' ? resolveLatest(host, d.install.baseUrl) : Promise.resolve(undefined),
+    d.version === 'latest' && d.install.method === 'release' ? latestOf(host, d.install.baseUrl, slow) : Promise.resolve(undefined),
     d.install.method === 'brew' && d.version !== '' ? import('../../platform/brew.js').then((b) => b.brewStableVersion(host)) : Promise.resolve(undefined),
     host.readFile(paths.config),
     host.readFile(paths.keyFile),
@@ -126,6 +139,14 @@ async function observeLingering(host: Host): Promise<boolean | undefined> {
   const user = host.env['USER'] ?? host.env['LOGNAME'];
   if (user === undefined || (await host.stat('/var/lib/systemd/linger')) === undefined) return undefined;
   return (await host.stat(join('/var/lib/systemd/linger', user))) !== undefined;
+}
+
+async function latestOf(host: Host, baseUrl: string, slow: SlowAnswers | undefined): Promise<NonNullable<LiveKitObserved['latest']>> {
+  const known = slow?.latest;
+  if (known !== undefined && known.url === baseUrl && known.answer.ok && host.now() - known.at < LATEST_TTL_MS) return known.answer;
+  const answer = await resolveLatest(host, baseUrl);
+  if (slow !== undefined) slow.latest = { url: baseUrl, at: host.now(), answer };
+  return answer;
 }
 
 async function brewBinary(host: Host): Promise<string> {
