@@ -4,6 +4,7 @@
 // during a watch. A reconcile never overlaps another: a trigger that arrives meanwhile runs next.
 
 import { applyPlan, StepFailedError, type ApplyReporter } from '../apply/apply.js';
+import { sweepLeftovers } from '../apply/sweep.js';
 import { SpecError, UserError, formatProblem } from '../errors.js';
 import type { DesiredState } from '../model.js';
 import type { Host } from '../platform/host.js';
@@ -112,6 +113,7 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
       return failed(why, t0, e.code, e.message); // e.g. another vm held the lock too long
     }
     try {
+      await sweepLeftovers(host, snap.paths.livekit);
       await applyPlan(host, d, snap, ctx, reporter(emit), { signal: abort.signal, versions });
       memo = undefined;
       emit({ event: 'reconcile_done', trigger: why, ok: true, duration_ms: Math.round(host.now() - t0) });

@@ -366,3 +366,11 @@ describe('never losing what a person wrote', () => {
     expect(planLiveKit(desired(), o, paths, ctx).blockers).toEqual([]);
   });
 });
+
+describe('the log directory', () => {
+  it('removed under a running LiveKit is recreated and LiveKit restarted, so it logs again', () => {
+    const p = planLiveKit(desired(), converged(desired(), { logDirMode: undefined, logDirExists: false }), paths, ctx);
+    expect(p.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['unit create', 'running restart', 'healthy wait-healthy']);
+    expect(p.steps[1]?.reason).toContain('log directory was removed');
+  });
+});

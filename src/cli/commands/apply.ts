@@ -1,5 +1,6 @@
 import { applyPlan, refuseBlocked, StepFailedError, type ApplyReporter } from '../../apply/apply.js';
 import { rotateLogs } from '../../apply/rotate-logs.js';
+import { sweepLeftovers } from '../../apply/sweep.js';
 import { UserError } from '../../errors.js';
 import type { DesiredState, Paths, Step } from '../../model.js';
 import { planToJson } from '../../plan/plan.js';
@@ -50,6 +51,8 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
 }
 
 async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: DesiredState, ctx: PlanContext, first: Snapshot, json: boolean): Promise<number> {
+  const swept = await sweepLeftovers(host, first.paths.livekit);
+  if (swept > 0 && !json) io.stderr.write(`vm: removed ${swept} temp file(s) left by an interrupted run\n`);
   const rotated = await rotateLogs(host, desired);
   if (rotated !== undefined && !json) io.stderr.write(`vm: ${rotated}\n`);
   // Observe again under the lock: whoever held it may have changed the machine meanwhile

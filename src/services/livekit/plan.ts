@@ -118,6 +118,8 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
   if (o.logDirMode === undefined) {
     // Neither systemd (append:) nor launchd creates the log's directory; the start would fail.
     add('unit', 'create', `${paths.logDir}: log directory missing`, { kind: 'mkdir', path: paths.logDir, mode: PRIVATE_DIR_MODE });
+    // A running LiveKit keeps writing into the deleted file: only a restart reopens the log.
+    if (o.runtime?.running === true) restartBecause.push('log directory was removed');
   }
   const rt = o.runtime;
   const definition = renderDefinition(kind, svc, ctx.unitTemplate);
