@@ -26,6 +26,8 @@ export interface WatchOptions {
   readonly lockTimeoutMs: number;
   readonly lockFile: (desired: DesiredState) => string;
   readonly retry?: RetryPolicy;
+  /** Called after each reconcile, an idle moment (the watch command tidies the heap there). */
+  readonly afterCycle?: () => void;
   /** Log rotation, checked on each reconcile (injected: it lives in the platform layer). */
   readonly rotateLogs?: (desired: DesiredState) => Promise<string | undefined>;
 }
@@ -148,6 +150,7 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
     busy = reconcile(why)
       .catch((e: unknown) => emit({ event: 'reconcile_done', trigger: why, ok: false, message: `internal error (a bug in vm): ${e instanceof Error ? e.message : String(e)}` }))
       .finally(() => {
+        opts.afterCycle?.();
         busy = undefined;
         const next = queued;
         queued = undefined;
