@@ -3,6 +3,7 @@
 
 import type { RuntimeState, ServiceSpec, SupervisorKind, SupervisorVerb } from '../model.js';
 import type { Host } from './host.js';
+import { systemdSupervisor } from './supervisors/systemd.js';
 
 export interface Supervisor {
   readonly kind: SupervisorKind;
@@ -12,11 +13,13 @@ export interface Supervisor {
   run(host: Host, svc: ServiceSpec, verb: SupervisorVerb): Promise<void>;
 }
 
-/** Loaded on demand: `vm plan` under systemd never loads the launchd or process code. */
+/**
+ * systemd, the common case, is loaded with the plan; launchd and process code only when used.
+ */
 export async function supervisorFor(kind: SupervisorKind): Promise<Supervisor> {
   switch (kind) {
     case 'systemd':
-      return (await import('./supervisors/systemd.js')).systemdSupervisor;
+      return systemdSupervisor;
     case 'launchd':
       return (await import('./supervisors/launchd.js')).launchdSupervisor;
     case 'process':

@@ -36,7 +36,10 @@ const LATEST_TTL_MS = 15 * 60_000;
 export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: ServicePaths, wanted: 'auto' | SupervisorKind, versions?: VersionCache, slow?: SlowAnswers): Promise<LiveKitObserved> {
   const binaryPath = d.install.method === 'brew' ? (slow?.brewBinary ?? (await brewBinary(host))) : paths.binary;
   if (slow !== undefined && d.install.method === 'brew') slow.brewBinary = binaryPath;
-  const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health] = await Promise.all([
+  // One round of concurrent probes: the systemd unit file, vm's record and lingering are read
+  // before the supervisor is known (they are cheap, and systemd is the common case), so the plan
+  // waits for one round trip, not two.
+  const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health, unitFile, written, lingering] = await Promise.all([
     observeSupervisor(host, wanted, (kind) => serviceSpec(d, paths, kind, binaryPath)),
     observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script', versions),
     host.readdir(paths.versionsDir).then((names) => names.filter((n) => VERSION_DIR.test(n))),
@@ -47,13 +50,13 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     host.stat(paths.dir),
     host.stat(paths.logDir),
     observeHealth(host, healthUrl(d)),
+    host.readFile(paths.unitFile),
+    host.readFile(paths.writtenRecord).then(parseRecord),
+    host.platform === 'linux' ? observeLingering(host) : Promise.resolve(undefined),
   ]);
   const kind = sup.supervisor.kind === 'unavailable' ? undefined : sup.supervisor.kind;
-  const definitionFile = kind === undefined ? undefined : serviceSpec(d, paths, kind, binaryPath).definitionFile;
-  const [definition, lingering, written, holder] = await Promise.all([
-    definitionFile === undefined ? ABSENT : host.readFile(definitionFile),
-    kind === 'systemd' ? observeLingering(host) : Promise.resolve(undefined),
-    host.readFile(paths.writtenRecord).then(parseRecord),
+  const [definition, holder] = await Promise.all([
+    kind === 'systemd' ? unitFile : kind === 'launchd' ? host.readFile(paths.plistFile) : ABSENT,
     health.kind === 'healthy' ? Promise.resolve(undefined) : portHolder(host, d.port),
   ]);
   return {
@@ -62,7 +65,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     installedVersions,
     ...(latest === undefined ? {} : { latest }),
     ...(brewVersion === undefined ? {} : { brewVersion }),
-    ...(lingering === undefined ? {} : { lingering }),
+    ...(lingering === undefined || kind !== 'systemd' ? {} : { lingering }),
     config,
     keyFile,
     keyDirMode: keyDir?.mode,
