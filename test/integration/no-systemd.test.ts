@@ -1,6 +1,7 @@
 // A machine without systemd (WSL, a container): `supervisor: auto` falls back to vm's own process
 // supervisor. Through the built CLI, with a temp HOME whose XDG_RUNTIME_DIR has no manager.
 
+import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
 import { standinScript } from '../helpers/standin.js';
 import { tempHome, type TempHome } from '../helpers/systemd.js';
-import { runVm } from '../helpers/vm.js';
+import { ROOT, runVm } from '../helpers/vm.js';
 
 let home: TempHome;
 let rel: ReleaseServer;
@@ -72,6 +73,29 @@ describe('vm without systemd: the process supervisor', () => {
     expect((await vm('apply', '--yes')).code).toBe(0);
     expect(await health()).toBe('200 OK');
     expect(await livePid()).not.toBe(pid);
+  });
+
+  it('under vm watch, a crashed LiveKit is started again on the next resync', async () => {
+    const child = spawn(process.execPath, [`${ROOT}bin/vm.mjs`, 'watch', '--json', '--interval', '500ms'], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const waitFor = async (re: RegExp, from: number) => {
+        for (let i = 0; i < 200 && !re.test(out.slice(from)); i++) await new Promise((r) => setTimeout(r, 50));
+        expect(out.slice(from)).toMatch(re);
+      };
+      await waitFor(/"event":"reconcile_done","trigger":"start"/, 0);
+      const pid = await livePid();
+      process.kill(pid, 'SIGKILL');
+      const from = out.length;
+      await waitFor(/"event":"drift"/, from);
+      await waitFor(/"event":"reconcile_done","trigger":"interval","ok":true/, from);
+      expect(await health()).toBe('200 OK');
+      expect(await livePid()).not.toBe(pid);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 
   it('state: stopped stops it and removes the pid file', async () => {

@@ -87,6 +87,9 @@ class Watcher {
   mark(): number {
     return this.events.length;
   }
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode !== null) return this.child.exitCode;
     const done = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
@@ -234,6 +237,10 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     w = new Watcher(['--interval', '1s']);
     await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
     const pid = await unitPid();
+    // SIGHUP: re-read the file now.
+    const m = w.mark();
+    process.kill(w.pid, 'SIGHUP');
+    await w.until((e) => e.event === 'reconcile_start' && e.trigger === 'signal', 10_000, m);
     expect(await w.stop('SIGTERM')).toBe(0);
     expect(w.events.at(-1)?.event).toBe('watch_stop');
     expect(await unitPid()).toBe(pid);
