@@ -44,3 +44,8 @@ export function formatProblem(p: SpecProblem): string {
   const at = p.pointer === '' ? '' : ` (at ${p.pointer})`;
   return `${p.file}:${p.line}:${p.column}: ${p.message}${at}`;
 }
+
+/** fs and process errors (EACCES, ENOSPC, …) are the machine's, not bugs in vm: the user can act on them. */
+export function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}

@@ -4,7 +4,7 @@
 
 import type { DesiredState, Plan, Step } from '../model.js';
 import type { Host } from '../platform/host.js';
-import { UserError } from '../errors.js';
+import { isSystemError, UserError } from '../errors.js';
 import { snapshot, type Snapshot } from '../reconcile.js';
 import type { VersionCache } from '../services/livekit/observe.js';
 import type { PlanContext } from '../services/livekit/plan.js';
@@ -125,9 +125,4 @@ function describeRollback(o: RollbackOutcome): string {
     case 'nothing-changed':
       return '; nothing was changed';
   }
-}
-
-/** fs errors (EACCES, ENOSPC, …) are the machine's, not vm's bugs: report them as step failures. */
-function isSystemError(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && typeof (e as NodeJS.ErrnoException).code === 'string' && 'syscall' in e;
 }

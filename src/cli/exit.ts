@@ -1,7 +1,7 @@
 // The one place errors become exit codes and messages. A user error is one clear line (and a
 // hint), never a stack trace; anything else is a bug in vm and says so.
 
-import { SpecError, UserError } from '../errors.js';
+import { isSystemError, SpecError, UserError } from '../errors.js';
 import type { Output } from './io.js';
 
 export const EXIT = { ok: 0, error: 1, changes: 2, internal: 70 } as const;
@@ -26,8 +26,4 @@ export function reportError(e: unknown, stderr: Output): number {
   stderr.write(`vm: internal error (this is a bug in vm, please report it): ${err.message}\n`);
   if (err.stack !== undefined) stderr.write(`${err.stack}\n`);
   return EXIT.internal;
-}
-
-function isSystemError(e: unknown): e is NodeJS.ErrnoException {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
 }

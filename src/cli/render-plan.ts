@@ -1,7 +1,7 @@
 // Draws a plan for a person. The data is the same the JSON renderer prints.
 // `diff` is imported only when there is a file change to draw.
 
-import type { FileChange, Plan, Step, StepAction } from '../model.js';
+import type { FileChange, Step, StepAction } from '../model.js';
 import type { Snapshot } from '../reconcile.js';
 
 const MARK: Record<StepAction, string> = {
@@ -68,8 +68,4 @@ async function renderDiff(c: FileChange): Promise<string[]> {
     .split('\n')
     .filter((l) => l !== '' && !l.startsWith('Index: ') && !/^=+$/.test(l) && !l.startsWith('\\ No newline'))
     .map((l) => (l.startsWith('--- ') || l.startsWith('+++ ') ? l.trimEnd() : l));
-}
-
-export function planHasChanges(p: Plan): boolean {
-  return p.steps.length > 0;
 }

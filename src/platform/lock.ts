@@ -14,6 +14,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
+import { sleep } from './sleep.js';
 
 export interface LockHolder {
   readonly pid: number;
@@ -242,18 +243,6 @@ function held(path: string, me: LockHolder): HeldLock {
       }
     },
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function truncate(s: string): string {

@@ -11,6 +11,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { UserError } from '../../errors.js';
 import { resolvePaths } from '../../paths.js';
 import { rotatedPath } from '../../platform/log-rotate.js';
+import { sleep } from '../../platform/sleep.js';
 import { EXIT } from '../exit.js';
 import type { CliIo, Output } from '../io.js';
 
@@ -228,14 +229,3 @@ function count10(b: Buffer): number {
   return n;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -21,13 +21,3 @@ export async function resolveLatest(host: Host, baseUrl: string): Promise<{ ok: 
 export function versionsToRemove(installed: readonly string[], keep: readonly (string | undefined)[]): string[] {
   return installed.filter((v) => !keep.includes(v));
 }
-
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
