@@ -186,9 +186,15 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     const pid = Number(await unitPid());
     expect(pid).toBeGreaterThan(1);
     process.kill(pid, 'SIGKILL');
-    await w.until((e) => e.event === 'drift', 10_000, m);
-    await w.until((e) => e.event === 'reconcile_done' && e.ok === true, 20_000, m);
-    expect(await livekitHealth(port)).toBe('200 OK');
+    // Healed either by the watch's next resync or, under load, first by the unit's own
+    // Restart=always (2 s): both are right, so this asserts the outcome. The watch noticing a
+    // dead process by itself is proven above (stopped) and with the process supervisor.
+    const end = Date.now() + 20_000;
+    while (!((await livekitHealth(port)) === '200 OK' && Number(await unitPid()) > 1 && Number(await unitPid()) !== pid)) {
+      if (Date.now() > end) throw new Error(`LiveKit not healed after SIGKILL; watch said: ${w.raw.slice(m).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(w.events.slice(m).filter((e) => e.event === 'reconcile_done' && e.ok === false)).toEqual([]);
 
     m = w.mark();
     const cfg = `${lkDir}/livekit.yaml`;
