@@ -209,20 +209,27 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     w = new Watcher(['--interval', '500ms', '--max-failures', '3']);
     await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
     const m = w.mark();
-    await save(spec({ version: '1.9.2', end: 55420 }));
-    const gave = await w.until((e) => e.event === 'gave_up', 60_000, m);
-    expect(gave.message).toContain('failed 3 times in a row');
-    const attempts = w.events.slice(m).filter((e) => e.event === 'reconcile_start');
-    expect(attempts).toHaveLength(3);
-    const gaps = attempts.slice(1).map((e, i) => Date.parse(e.ts) - Date.parse(attempts[i]?.ts ?? e.ts));
-    expect(gaps[1] ?? 0).toBeGreaterThan(gaps[0] ?? 0); // exponential, not a tight loop
-    // Rolled back each time: the old version still serves.
-    expect(await livekitHealth(port)).toBe('200 OK');
-    const after = w.mark();
-    await new Promise((r) => setTimeout(r, 2_000));
-    expect(w.events.slice(after).filter((e) => e.event === 'reconcile_start')).toHaveLength(0);
-    await save(spec({ end: 55420 }));
-    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file' && e.ok === true, 20_000, after);
+    try {
+      await save(spec({ version: '1.9.2', end: 55420 }));
+      const gave = await w.until((e) => e.event === 'gave_up', 60_000, m);
+      expect(gave.message).toContain('failed 3 times in a row');
+      // Each attempt at the change ends in a failed reconcile (no-op resyncs before the save was
+      // noticed are not attempts).
+      const attempts = w.events.slice(m).filter((e) => e.event === 'reconcile_done' && e.ok === false);
+      expect(attempts, w.raw.slice(m).join('\n')).toHaveLength(3);
+      const gaps = attempts.slice(1).map((e, i) => Date.parse(e.ts) - Date.parse(attempts[i]?.ts ?? e.ts));
+      expect(gaps[1] ?? 0).toBeGreaterThan(gaps[0] ?? 0); // exponential, not a tight loop
+      // Rolled back each time: the old version still serves.
+      expect(await livekitHealth(port)).toBe('200 OK');
+      const after = w.mark();
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(w.events.slice(after).filter((e) => e.event === 'reconcile_start')).toHaveLength(0);
+      await save(spec({ end: 55420 }));
+      await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file' && e.ok === true, 20_000, after);
+    } finally {
+      // Whatever happened above, the next tests start from a valid, healthy file.
+      await writeFile(specPath, spec({ end: 55420 }));
+    }
   });
 
   it('a log past its size is rotated on the next cycle, without restarting LiveKit', async () => {
