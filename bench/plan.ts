@@ -43,6 +43,7 @@ function peakRssMiB(args: string[], env: NodeJS.ProcessEnv): number {
 async function main(): Promise<void> {
   const um = await startUserManager();
   const rel = await startReleaseServer({ releases: [{ version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 300 }) }] });
+  let relOpen = true;
   try {
     const [port, tcp] = (await freePorts(2)) as [number, number];
     const dir = `${um.env.HOME}/dotfiles`;
@@ -54,18 +55,19 @@ async function main(): Promise<void> {
     const clean: NodeJS.ProcessEnv = { PATH: process.env['PATH'], ...um.env, VOICEMODE_SERVICES_FILE: spec };
     const machine: NodeJS.ProcessEnv = { ...process.env, ...um.env, VOICEMODE_SERVICES_FILE: spec };
     const env = clean;
-    const vm = [`${ROOT}bin/vm.mjs`, 'plan', '--detailed-exitcode'];
+    const vm = [`${ROOT}bin/vm.cjs`, 'plan', '--detailed-exitcode'];
     // Async: the release server answers from this process's event loop.
     const apply = await runVm(['apply', '--yes'], env as Record<string, string>);
     if (apply.code !== 0) throw new Error(`apply failed: ${apply.stderr}`);
     await rel.close(); // the timed runs touch no network
+    relOpen = false;
     timed(vm, env); // converged: exit 0 (detailed-exitcode would make pending changes exit 2)
     const results = { clean: measure(vm, clean), machine: { NODE_EXTRA_CA_CERTS: machine['NODE_EXTRA_CA_CERTS'] !== undefined, ...measure(vm, machine) } };
     process.stdout.write(`${JSON.stringify({ pairs: PAIRS, targets: { ratio: '<= 1.6', rss_mib: '<= 60' }, ...results }, null, 2)}\n`);
   } finally {
     spawnSync('systemctl', ['--user', 'stop', 'voicemode-livekit.service'], { env: { PATH: process.env['PATH'], ...um.env } });
     await um.stop();
-    await rel.close();
+    if (relOpen) await rel.close();
   }
 }
 

@@ -36,7 +36,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startWatch(env: NodeJS.ProcessEnv, spec: string, interval: string): { child: ChildProcess; events: Ev[] } {
   const events: Ev[] = [];
-  const child = spawn(process.execPath, [`${ROOT}bin/vm.mjs`, 'watch', '--json', '--file', spec, '--interval', interval], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [`${ROOT}bin/vm.cjs`, 'watch', '--json', '--file', spec, '--interval', interval], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let buf = '';
   child.stdout?.on('data', (d: Buffer) => {
     buf += d.toString();

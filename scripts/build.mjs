@@ -1,9 +1,17 @@
-// Build: generate the standalone schema validator, then bundle the CLI with esbuild.
-// Bundling (one file per command chunk) starts ~30–55% faster than loading node_modules
-// file by file; commands are split so `vm plan` loads only what it needs.
+// Build: generate the standalone schema validator, bundle the CLI with esbuild, then run the
+// CLI's read-only commands once and keep V8's code cache for it (scripts/warm-cache.cjs).
+//
+// Why this shape (figures in README "Speed", measured by bench/plan.ts):
+// - One CommonJS file for the CLI, dist/vm.cjs. bin/vm.cjs compiles it through node:vm with a
+//   code cache: on Node 20 only a classic script can have one (module.enableCompileCache came in
+//   Node 22), and it spares `vm plan` most of its parse and compile time.
+// - Dependencies `vm plan` never loads (undici, tar, chokidar, cosmiconfig, diff) are separate
+//   bundles in dist/vendor/, required on first use: the CLI file (and its cache) stay small.
+// Bundling at all starts ~30–55% faster than loading node_modules file by file.
 
 import { build } from 'esbuild';
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -12,33 +20,77 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 execFileSync(process.execPath, [join(root, 'scripts/gen-validator.mjs')], { stdio: 'inherit' });
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-// Bundle into a fresh directory and swap it in only when the build succeeded: a failed (or
-// concurrent) build never leaves the project without a working dist/.
-const out = join(root, `.dist-${process.pid}`);
-rmSync(out, { recursive: true, force: true });
-await build({
-  entryPoints: { vm: join(root, 'src/cli/main.ts') },
-  outdir: out,
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
+const VENDORED = ['undici', 'tar', 'chokidar', 'cosmiconfig', 'diff'];
+
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   minifySyntax: true,
   minifyWhitespace: true,
   sourcemap: false,
   legalComments: 'none',
-  define: { __VM_VERSION__: JSON.stringify(pkg.version) },
-  // yaml's ESM build (its "browser" entry; it needs nothing from a browser) can be tree-shaken
-  // and is not wrapped in CommonJS shims that all run at load; its CommonJS build is the
-  // single largest cost of `vm plan` (see bench/).
-  alias: { yaml: join(root, 'node_modules/yaml/browser/index.js') },
-  // Some bundled CommonJS dependencies call require() for node built-ins.
-  banner: { js: "import { createRequire as __vmCreateRequire } from 'node:module'; const require = __vmCreateRequire(import.meta.url);" },
   logLevel: 'warning',
+};
+
+// Bundle into a fresh directory and swap it in only when the build succeeded: a failed (or
+// concurrent) build never leaves the project without a working dist/.
+const out = join(root, `.dist-${process.pid}`);
+rmSync(out, { recursive: true, force: true });
+mkdirSync(join(out, 'vendor'), { recursive: true });
+
+await Promise.all(
+  VENDORED.map((name) =>
+    build({
+      ...common,
+      // Re-export the package as its CommonJS face: what `await import(name)` gives our code.
+      stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, loader: 'js' },
+      outfile: join(out, 'vendor', `${name}.cjs`),
+    }),
+  ),
+);
+
+await build({
+  ...common,
+  entryPoints: [join(root, 'src/cli/main.ts')],
+  outfile: join(out, 'vm.cjs'),
+  define: { __VM_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__vmModuleUrl' },
+  // src/ is ESM (tests run it as is); in this CommonJS file, import.meta.url is the bundle's URL.
+  banner: { js: "const __vmModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // yaml's ESM build (its "browser" entry; it needs nothing from a browser) can be tree-shaken
+  // and is not wrapped in CommonJS shims that all run at load.
+  alias: { yaml: join(root, 'node_modules/yaml/browser/index.js') },
+  plugins: [
+    {
+      // `await import('undici')` → require('./vendor/undici.cjs') on first use. A real import()
+      // would not work: the bundle runs as a classic script compiled by node:vm, which has no
+      // dynamic-import callback. The same for lazily imported node built-ins.
+      name: 'lazy-require',
+      setup(b) {
+        const vendored = new RegExp(`^(${VENDORED.join('|')})$`);
+        b.onResolve({ filter: /.*/ }, (a) => {
+          if (vendored.test(a.path)) return { path: `./vendor/${a.path}.cjs`, namespace: 'lazy-require' };
+          if (a.kind === 'dynamic-import' && a.path.startsWith('node:')) return { path: a.path, namespace: 'lazy-require' };
+          return undefined;
+        });
+        b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, loader: 'js' }));
+        b.onResolve({ filter: /.*/, namespace: 'lazy-require' }, (a) => ({ path: a.path, external: true }));
+      },
+    },
+  ],
 });
+
+// A build id at the end of the bundle: the code cache records it, and bin/vm.cjs uses a cache
+// only for the build it was made for (V8 itself checks only the source's length).
+const bundlePath = join(out, 'vm.cjs');
+const bundled = readFileSync(bundlePath, 'utf8');
+writeFileSync(bundlePath, `${bundled}// vm-build ${createHash('sha256').update(bundled).digest('hex').slice(0, 16)}\n`);
+
+// Warm up the new bundle and write its code cache (in a child: it must run with the same node and
+// V8 flags as `vm` itself, and must not see this process's state).
+execFileSync(process.execPath, [join(root, 'scripts/warm-cache.cjs'), out], { stdio: 'inherit' });
+
 const old = join(root, `.dist-old-${process.pid}`);
 try {
   renameSync(join(root, 'dist'), old);

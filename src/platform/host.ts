@@ -59,6 +59,13 @@ export interface Host {
     opts?: { readonly timeoutMs?: number; readonly env?: Record<string, string | undefined> },
   ): Promise<ExecResult>;
 
+  /**
+   * Properties of a systemd user unit, read from the user manager's private D-Bus socket, in
+   * `systemctl show` form. Undefined when that socket does not answer them all (then ask
+   * `systemctl --user show`, which also says why). Never throws.
+   */
+  systemdUnitProperties(unit: string, props: readonly string[]): Promise<ReadonlyMap<string, string> | undefined>;
+
   /** One HTTP(S) GET, redirects not followed; never throws. */
   httpGet(url: string, timeoutMs: number): Promise<HttpResult>;
 

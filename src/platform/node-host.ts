@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { dirname, basename, join } from 'node:path';
 import type { FileState } from '../model.js';
 import type { ExecResult, Host, HttpResult, PathStat } from './host.js';
+import { unitPropertiesOverBus } from './systemd-bus.js';
 
 export function nodeHost(env: Readonly<Record<string, string | undefined>> = process.env): Host {
   return {
@@ -36,6 +37,7 @@ export function nodeHost(env: Readonly<Record<string, string | undefined>> = pro
     },
     remove: (path) => fs.rm(path, { recursive: true, force: true }),
     exec: (file, args, opts) => exec(file, args, { ...opts, env: { ...env, ...opts?.env } }),
+    systemdUnitProperties: (unit, props) => unitPropertiesOverBus(env['XDG_RUNTIME_DIR'], unit, props),
     httpGet,
     now: () => Date.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),

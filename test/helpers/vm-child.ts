@@ -27,9 +27,9 @@ export interface VmChild {
 }
 
 export function spawnVm(args: readonly string[], env: Readonly<Record<string, string>>, opts: { cwd?: string } = {}): VmChild {
-  if (!existsSync(`${ROOT}dist/vm.mjs`)) throw new Error('dist/vm.mjs is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(`${ROOT}dist/vm.cjs`)) throw new Error('dist/vm.cjs is missing: run `npm run build` first (npm test does)');
   const t0 = Date.now();
-  const child = spawn(process.execPath, [`${ROOT}bin/vm.mjs`, ...args], {
+  const child = spawn(process.execPath, [`${ROOT}bin/vm.cjs`, ...args], {
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
     cwd: opts.cwd ?? env['HOME'] ?? '/',
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-// Runs the built CLI (bin/vm.mjs → dist/) as a user would, with an explicit environment:
+// Runs the built CLI (bin/vm.cjs → dist/) as a user would, with an explicit environment:
 // never the real HOME, XDG_RUNTIME_DIR or user manager.
 
 import { execFile } from 'node:child_process';
@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = `${ROOT}bin/vm.mjs`;
+const BIN = `${ROOT}bin/vm.cjs`;
 
 export interface VmResult {
   code: number;
@@ -18,7 +18,7 @@ export interface VmResult {
 export const transcript: string[] = [];
 
 export function runVm(args: readonly string[], env: Readonly<Record<string, string>>, opts: { cwd?: string } = {}): Promise<VmResult> {
-  if (!existsSync(`${ROOT}dist/vm.mjs`)) throw new Error('dist/vm.mjs is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(`${ROOT}dist/vm.cjs`)) throw new Error('dist/vm.cjs is missing: run `npm run build` first (npm test does)');
   return new Promise((resolve) => {
     execFile(
       process.execPath,

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS_ENV, CORPUS_SECRETS, makeCorpusHome } from '../fixtures/invalid/corpus-env.js';
 import { ROOT } from '../helpers/vm.js';
 
-const BIN = join(ROOT, 'bin', 'vm.mjs');
+const BIN = join(ROOT, 'bin', 'vm.cjs');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'invalid');
 const CONCURRENCY = 8;
 const NOBODY = 65534;
@@ -199,7 +199,7 @@ let elapsedMs = 0;
 
 describe(`the built CLI refuses ${cases.length} invalid files (vm validate and vm plan, ${CONCURRENCY} at a time)`, () => {
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist', 'vm.mjs'))) throw new Error('dist/vm.mjs is missing: run `npm run build` first (npm test does)');
+    if (!existsSync(join(ROOT, 'dist', 'vm.cjs'))) throw new Error('dist/vm.cjs is missing: run `npm run build` first (npm test does)');
     makeSpecialFiles();
     fixturesBefore = tree(FIXTURES);
     publicBefore = tree(pub);

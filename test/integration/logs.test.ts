@@ -82,7 +82,7 @@ describe('vm logs -f', () => {
   function follow(...args: string[]): ChildProcess {
     out = '';
     err = '';
-    const c = spawn(process.execPath, [`${ROOT}bin/vm.mjs`, 'logs', '-f', ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env }, cwd: env['HOME'], stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [`${ROOT}bin/vm.cjs`, 'logs', '-f', ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env }, cwd: env['HOME'], stdio: ['ignore', 'pipe', 'pipe'] });
     c.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
     c.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
     child = c;

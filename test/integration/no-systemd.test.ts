@@ -76,7 +76,7 @@ describe('vm without systemd: the process supervisor', () => {
   });
 
   it('under vm watch, a crashed LiveKit is started again on the next resync', async () => {
-    const child = spawn(process.execPath, [`${ROOT}bin/vm.mjs`, 'watch', '--json', '--interval', '500ms'], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [`${ROOT}bin/vm.cjs`, 'watch', '--json', '--interval', '500ms'], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {

@@ -63,7 +63,7 @@ class Watcher {
   private readonly child: ChildProcess;
   private buf = '';
   constructor(args: string[], extraEnv: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [`${ROOT}bin/vm.mjs`, 'watch', '--json', '--file', specPath, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [`${ROOT}bin/vm.cjs`, 'watch', '--json', '--file', specPath, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (d: Buffer) => {
       this.buf += d.toString();
       let i: number;

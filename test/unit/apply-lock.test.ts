@@ -14,12 +14,12 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-const holder = (over: Partial<LockHolder> = {}): LockHolder => ({ pid: 4242, command: 'node /x/bin/vm.mjs apply --yes', since: '2025-05-01T10:00:00.000Z', ...over });
+const holder = (over: Partial<LockHolder> = {}): LockHolder => ({ pid: 4242, command: 'node /x/bin/vm.cjs apply --yes', since: '2025-05-01T10:00:00.000Z', ...over });
 const probe = (alive: boolean, cmdline?: string): ProcessProbe => ({ alive: () => alive, cmdline: () => cmdline });
 
 describe('staleness', () => {
   it('a live holder with the same command line holds the lock', () => {
-    expect(staleness(holder(), probe(true, 'node /x/bin/vm.mjs apply --yes'))).toBeUndefined();
+    expect(staleness(holder(), probe(true, 'node /x/bin/vm.cjs apply --yes'))).toBeUndefined();
     expect(staleness(holder(), probe(true, undefined))).toBeUndefined(); // no /proc: trust the pid
   });
   it('a dead pid, a pid reused by another program, or a zombie does not', () => {
@@ -109,6 +109,6 @@ describe('acquire and release', () => {
   });
 
   it('describes a holder for a person', () => {
-    expect(describeHolder(holder(), Date.parse('2025-05-01T10:00:30.000Z'))).toBe('pid 4242 (node /x/bin/vm.mjs apply --yes) since 2025-05-01T10:00:00.000Z (30 s ago)');
+    expect(describeHolder(holder(), Date.parse('2025-05-01T10:00:30.000Z'))).toBe('pid 4242 (node /x/bin/vm.cjs apply --yes) since 2025-05-01T10:00:00.000Z (30 s ago)');
   });
 });

@@ -78,7 +78,7 @@ async function serviceCommand(io: CliIo, o: WatchFlags): Promise<number> {
   const paths = resolvePaths(io.env, desired.services.livekit);
   const { installWatchService, uninstallWatchService } = await import('../../watch/service.js');
   // What the service runs: this installation's own entry point.
-  const vmBin = join(packageRoot(), 'bin', 'vm.mjs');
+  const vmBin = join(packageRoot(), 'bin', 'vm.cjs');
   const msg = o.installService === true ? await installWatchService(host, desired, paths, vmBin, readAsset('templates/watch.service')) : await uninstallWatchService(host, desired, paths, vmBin);
   io.stdout.write(`${msg}\n`);
   return EXIT.ok;
