@@ -111,6 +111,8 @@ export interface ServicePaths {
   readonly pidFile: string;
   /** vm's record of what it wrote ($VOICEMODE_HOME/state/written.json). */
   readonly writtenRecord: string;
+  /** What each binary answered to `--version`, per file ($VOICEMODE_HOME/state/versions.json). */
+  readonly versionRecord: string;
   readonly logDir: string;
   readonly logFile: string;
 }
@@ -138,6 +140,8 @@ export type BinaryState =
       readonly mtimeMs: number;
       /** For vm's own install: the version directory the active link points into. */
       readonly target?: string;
+      /** The file it was asked about (inode, size, mtime): what ties a version to a file. */
+      readonly identity?: string;
     };
 
 /** systemd's view of the unit, from one `systemctl --user show` call. */

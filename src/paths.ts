@@ -40,6 +40,7 @@ function livekitPaths(home: string, vmHome: string, xdgConfigHome: string, desir
     plistFile: join(home, 'Library', 'LaunchAgents', `${LIVEKIT_LABEL}.plist`),
     pidFile: join(vmHome, 'run', 'livekit.pid'),
     writtenRecord: join(vmHome, 'state', 'written.json'),
+    versionRecord: join(vmHome, 'state', 'versions.json'),
     logDir,
     logFile: join(logDir, 'livekit.log'),
   };

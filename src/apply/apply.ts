@@ -8,6 +8,7 @@ import { isSystemError, UserError } from '../errors.js';
 import { snapshot, type Snapshot } from '../reconcile.js';
 import type { VersionCache } from '../services/livekit/observe.js';
 import type { PlanContext } from '../services/livekit/plan.js';
+import { recordVersion } from '../services/livekit/version-record.js';
 import { versionsToRemove } from '../services/livekit/versions.js';
 import { runEffect, type EffectIo } from './effects.js';
 import { rollback, type RollbackOutcome } from './rollback.js';
@@ -85,6 +86,7 @@ export async function applyPlan(
     throw new UserError('NOT_CONVERGED', `applied ${applied.length} steps but the machine has not converged: ${pending}`);
   }
   await removeOldVersions(host, before, after);
+  await recordVersion(host, after.paths.livekit.versionRecord, after.observed.livekit?.binary);
   return { applied, after };
 }
 

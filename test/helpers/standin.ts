@@ -42,7 +42,8 @@ export function standinScript(opts: StandinOptions): string {
     '# Answers --version without starting Node; anything else runs the Node stand-in.',
     'for arg in "$@"; do',
     '  case "$arg" in',
-    `    --version|-version|-v|--v) printf '%s\\n' ${shQuote(versionLine)}; exit 0 ;;`,
+    // Tests that count how often vm runs the binary set LIVEKIT_STANDIN_VERSION_LOG.
+    `    --version|-version|-v|--v) [ -n "$LIVEKIT_STANDIN_VERSION_LOG" ] && echo "$arg" >> "$LIVEKIT_STANDIN_VERSION_LOG"; printf '%s\\n' ${shQuote(versionLine)}; exit 0 ;;`,
     '  esac',
     'done',
     `LIVEKIT_STANDIN_VERSION=${shQuote(opts.version)}`,

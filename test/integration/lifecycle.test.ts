@@ -2,7 +2,7 @@
 // local release server (tarballs + checksums.txt), a stand-in livekit-server that behaves like
 // the real one (FACTS.md), and real files in a temp HOME. Steps build on each other, in order.
 
-import { readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
@@ -133,12 +133,39 @@ describe.skipIf(!userManagerAvailable())('vm against a real systemd user manager
     expect(p.code).toBe(0);
     expect(p.stdout).toContain('No changes: livekit is converged');
     const pid = (await show())['MainPID'];
-    const files = [`${lkDir}/livekit.yaml`, `${lkDir}/keys.yaml`, `${um.env.XDG_CONFIG_HOME}/systemd/user/${UNIT}`];
+    const files = [`${lkDir}/livekit.yaml`, `${lkDir}/keys.yaml`, `${um.env.XDG_CONFIG_HOME}/systemd/user/${UNIT}`, `${um.env.HOME}/.voicemode/state/versions.json`];
     const before = await Promise.all(files.map(mtime));
     const a = await vm('apply', '--yes');
     expect(a.code).toBe(0);
     expect((await show())['MainPID']).toBe(pid);
     expect(await Promise.all(files.map(mtime))).toEqual(before);
+  });
+
+  it('once apply has seen the binary answer, plan does not run it again until the file changes', async () => {
+    const log = `${um.env.HOME}/version-calls.log`;
+    const counted = async (...args: string[]) => {
+      const r = await runVm(args, { ...env, LIVEKIT_STANDIN_VERSION_LOG: log });
+      const calls = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+      await rm(log, { force: true });
+      return { ...r, calls };
+    };
+    const p = await counted('plan', '--detailed-exitcode');
+    expect(p.code, p.stdout + p.stderr).toBe(0);
+    expect(p.calls).toBe(0);
+    // Another file at the same path (one byte longer; its mtime set back to before LiveKit
+    // started, so nothing needs a restart): vm cannot know what it answers, so it asks.
+    const binary = `${lkDir}/versions/1.9.0/livekit-server`;
+    await appendFile(binary, '\n');
+    const past = new Date(Date.now() - 3_600_000);
+    await utimes(binary, past, past);
+    const p2 = await counted('plan', '--detailed-exitcode');
+    expect(p2.code, p2.stdout + p2.stderr).toBe(0);
+    expect(p2.calls).toBe(1);
+    // A converged apply records the new answer; the plan after it runs nothing again.
+    const a = await counted('apply', '--yes');
+    expect(a.code).toBe(0);
+    expect(a.calls).toBe(1);
+    expect((await counted('plan', '--detailed-exitcode')).calls).toBe(0);
   });
 
   it('a config change plans exactly one restart, saying what changed, and apply ends healthy on a new pid', async () => {

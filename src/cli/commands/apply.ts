@@ -1,3 +1,4 @@
+import { recordVersion } from '../../services/livekit/version-record.js';
 import { applyPlan, refuseBlocked, StepFailedError, type ApplyReporter } from '../../apply/apply.js';
 import { rotateLogs } from '../../apply/rotate-logs.js';
 import { sweepLeftovers } from '../../apply/sweep.js';
@@ -34,6 +35,9 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
   if (!json) io.stdout.write(await renderPlan(first, describeSource(desired)));
   refuseBlocked(first.plan);
   if (first.plan.steps.length === 0) {
+    // Converged: remember the binary's answer so the next plan need not run it (a no-op when
+    // the record says so already; see version-record.ts).
+    await recordVersion(host, first.paths.livekit.versionRecord, first.observed.livekit?.binary);
     if (json) io.stdout.write(`${JSON.stringify({ ...planToJson(first.plan), converged: true, applied: [] })}\n`);
     return EXIT.ok;
   }

@@ -1,6 +1,7 @@
-// systemd user units. State comes from one `systemctl --user show` (about 10 ms) plus the
-// default.target.wants link: systemd caches UnitFileState, and after `systemctl --user disable`
-// of a running unit `show` kept saying `enabled` while `is-enabled` said `disabled` (systemd 252).
+// systemd user units. State comes from the unit's properties (showUnit: over D-Bus, or one
+// `systemctl --user show`) plus the default.target.wants link: systemd caches UnitFileState, and
+// after `systemctl --user disable` of a running unit `show` kept saying `enabled` while
+// `is-enabled` said `disabled` (systemd 252).
 
 import { dirname, join } from 'node:path';
 import type { RuntimeState, ServiceSpec, SupervisorVerb, UnitState } from '../../model.js';

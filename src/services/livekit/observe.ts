@@ -10,6 +10,7 @@ import { portHolder } from '../../platform/port-holder.js';
 import { parseRecord } from './ownership.js';
 import { healthUrl } from './render.js';
 import { serviceSpec } from './supervision.js';
+import { fileIdentity, parseVersionRecord } from './version-record.js';
 import { resolveLatest } from './versions.js';
 
 const VERSION_DIR = /^\d+\.\d+\.\d+$/;
@@ -41,7 +42,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
   // waits for one round trip, not two.
   const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health, unitFile, written, lingering] = await Promise.all([
     observeSupervisor(host, wanted, (kind) => serviceSpec(d, paths, kind, binaryPath)),
-    observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script', versions),
+    observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script', versions, paths.versionRecord),
     host.readdir(paths.versionsDir).then((names) => names.filter((n) => VERSION_DIR.test(n))),
     d.version === 'latest' && d.install.method === 'release' ? latestOf(host, d.install.baseUrl, slow) : Promise.resolve(undefined),
     d.install.method === 'brew' && d.version !== '' ? import('../../platform/brew.js').then((b) => b.brewStableVersion(host)) : Promise.resolve(undefined),
@@ -104,25 +105,34 @@ export async function observeSupervisor(
   return tryKind('process', `auto: no systemd user manager (${systemd.supervisor.why}); vm supervises the process itself`);
 }
 
-export async function observeBinary(host: Host, path: string, managed: boolean, versions?: VersionCache): Promise<BinaryState> {
-  const file = await host.stat(path);
+/**
+ * The binary at `path` and its version: from `versions` (a watch's memory), else from the record
+ * apply keeps (`recordPath`, see version-record.ts) when it names this very file, else from
+ * running `path --version`.
+ */
+export async function observeBinary(host: Host, path: string, managed: boolean, versions?: VersionCache, recordPath?: string): Promise<BinaryState> {
+  const [file, record] = await Promise.all([host.stat(path), recordPath === undefined ? undefined : host.readFile(recordPath).then(parseVersionRecord)]);
   if (file === undefined || file.kind !== 'file') return { kind: 'absent', path };
-  const key = `${path}\0${file.ino}\0${file.size}\0${file.mtimeMs}`;
+  const identity = fileIdentity(file);
+  const key = `${path}\0${identity}`;
   const known = versions?.get(key);
   if (known !== undefined) return known;
-  const state = await runVersion(host, path, managed, file.mtimeMs);
+  const recorded = record?.get(path);
+  const [version, link] = await Promise.all([
+    recorded?.identity === identity ? { version: recorded.version } : runVersion(host, path),
+    managed ? host.readlink(path) : Promise.resolve(undefined),
+  ]);
+  const state: BinaryState =
+    'detail' in version ? { kind: 'broken', path, detail: version.detail } : { kind: 'present', path, version: version.version, mtimeMs: file.mtimeMs, identity, ...(link === undefined ? {} : { target: link }) };
   versions?.set(key, state);
   return state;
 }
 
-async function runVersion(host: Host, path: string, managed: boolean, mtimeMs: number): Promise<BinaryState> {
-  const [r, link] = await Promise.all([host.exec(path, ['--version'], { timeoutMs: 5_000 }), managed ? host.readlink(path) : Promise.resolve(undefined)]);
+async function runVersion(host: Host, path: string): Promise<{ version: string } | { detail: string }> {
+  const r = await host.exec(path, ['--version'], { timeoutMs: 5_000 });
   const m = /version\s+v?(\d+\.\d+\.\d+)/.exec(r.stdout);
-  if (r.code !== 0 || m?.[1] === undefined) {
-    const detail = r.error ?? `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`.trim();
-    return { kind: 'broken', path, detail };
-  }
-  return { kind: 'present', path, version: m[1], mtimeMs, ...(link === undefined ? {} : { target: link }) };
+  if (r.code !== 0 || m?.[1] === undefined) return { detail: r.error ?? `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`.trim() };
+  return { version: m[1] };
 }
 
 export async function observeHealth(host: Host, url: string, timeoutMs = 1_000): Promise<HealthState> {
