@@ -75,6 +75,13 @@ await build({
           return undefined;
         });
         b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, loader: 'js' }));
+        // commander requires child_process at load, for executable subcommands vm does not
+        // have; a converged `vm plan` starts no process, so load it only if it is ever used.
+        b.onResolve({ filter: /^(node:)?child_process$/ }, (a) => (/[\\/]node_modules[\\/]commander[\\/]/.test(a.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined));
+        b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => ({
+          contents: `let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require('node:${a.path}'))[k] });`,
+          loader: 'js',
+        }));
         b.onResolve({ filter: /.*/, namespace: 'lazy-require' }, (a) => ({ path: a.path, external: true }));
       },
     },

@@ -1,7 +1,6 @@
 // The real Host: node built-ins only (no execa/undici here: this module is on the `vm plan`
 // path, where each of those costs ~20 ms bundled; see bench/).
 
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, basename, join } from 'node:path';
@@ -132,11 +131,14 @@ async function tail(path: string, maxLines: number): Promise<string[]> {
   }
 }
 
-function exec(
+async function exec(
   file: string,
   args: readonly string[],
   opts: { timeoutMs?: number; env?: Record<string, string | undefined> },
 ): Promise<ExecResult> {
+  // Loaded on first use: a converged `vm plan` starts no process at all (unit state comes over
+  // D-Bus, the binary's version from apply's record).
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(
       file,
