@@ -8,8 +8,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { it } from 'vitest';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,25 +118,16 @@ function measure(vm: string[], env: NodeJS.ProcessEnv, floor: string[]) {
  */
 async function buildFloor(env: NodeJS.ProcessEnv): Promise<string[]> {
   const { build, stop } = await import('esbuild');
+  const { bundleOptions, appendBuildId } = (await import(`${ROOT}scripts/bundle.mjs`)) as {
+    bundleOptions: (root: string) => Parameters<typeof build>[0];
+    appendBuildId: (path: string) => void;
+  };
   const dir = mkdtempSync(join(tmpdir(), 'vm-floor-'));
   floorDirs.push(dir);
   const bundle = join(dir, 'vm.cjs');
-  await build({
-    entryPoints: [`${ROOT}bench/floor-entry.ts`],
-    outfile: bundle,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    minifySyntax: true,
-    minifyWhitespace: true,
-    legalComments: 'none',
-    alias: { yaml: `${ROOT}node_modules/yaml/browser/index.js` },
-    logLevel: 'warning',
-  });
+  await build({ ...bundleOptions(ROOT), entryPoints: [`${ROOT}bench/floor-entry.ts`], outfile: bundle });
   await stop(); // esbuild's service process: the bench leaves no process behind
-  const src = readFileSync(bundle, 'utf8');
-  writeFileSync(bundle, `${src}// vm-build ${createHash('sha256').update(src).digest('hex').slice(0, 16)}\n`);
+  appendBuildId(bundle);
   const runner = join(dir, 'run.cjs');
   writeFileSync(
     runner,

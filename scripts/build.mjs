@@ -10,11 +10,11 @@
 // Bundling at all starts ~30–55% faster than loading node_modules file by file.
 
 import { build } from 'esbuild';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { appendBuildId, bundleOptions } from './bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 execFileSync(process.execPath, [join(root, 'scripts/gen-validator.mjs')], { stdio: 'inherit' });
@@ -22,17 +22,7 @@ execFileSync(process.execPath, [join(root, 'scripts/gen-validator.mjs')], { stdi
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const VENDORED = ['undici', 'tar', 'chokidar', 'cosmiconfig', 'diff'];
 
-const common = {
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  minifySyntax: true,
-  minifyWhitespace: true,
-  sourcemap: false,
-  legalComments: 'none',
-  logLevel: 'warning',
-};
+const common = bundleOptions(root);
 
 // Bundle into a fresh directory and swap it in only when the build succeeded: a failed (or
 // concurrent) build never leaves the project without a working dist/.
@@ -58,9 +48,6 @@ await build({
   define: { __VM_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__vmModuleUrl' },
   // src/ is ESM (tests run it as is); in this CommonJS file, import.meta.url is the bundle's URL.
   banner: { js: "const __vmModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  // yaml's ESM build (its "browser" entry; it needs nothing from a browser) can be tree-shaken
-  // and is not wrapped in CommonJS shims that all run at load.
-  alias: { yaml: join(root, 'node_modules/yaml/browser/index.js') },
   plugins: [
     {
       // `await import('undici')` → require('./vendor/undici.cjs') on first use. A real import()
@@ -88,11 +75,7 @@ await build({
   ],
 });
 
-// A build id at the end of the bundle: the code cache records it, and bin/vm.cjs uses a cache
-// only for the build it was made for (V8 itself checks only the source's length).
-const bundlePath = join(out, 'vm.cjs');
-const bundled = readFileSync(bundlePath, 'utf8');
-writeFileSync(bundlePath, `${bundled}// vm-build ${createHash('sha256').update(bundled).digest('hex').slice(0, 16)}\n`);
+appendBuildId(join(out, 'vm.cjs'));
 
 // Warm up the new bundle and write its code cache (in a child: it must run with the same node and
 // V8 flags as `vm` itself, and must not see this process's state).
