@@ -135,11 +135,7 @@ async function buildFloor(env: NodeJS.ProcessEnv): Promise<string[]> {
       `const l = require(${JSON.stringify(`${ROOT}bin/vm.cjs`)}).loadCli({ dist: ${JSON.stringify(dir)}, useCache: !process.env.FLOOR_WARM });`,
       'l.cli.main().then((code) => {',
       '  process.exitCode = code;',
-      '  if (process.env.FLOOR_WARM) {',
-      "    const h = Buffer.alloc(l.headerBytes, ' ');",
-      "    h.write(l.stamp, 'latin1');",
-      "    require('node:fs').writeFileSync(l.cachePath, Buffer.concat([h, l.script.createCachedData()]));",
-      '  }',
+      '  if (process.env.FLOOR_WARM) l.saveCache();',
       '});',
     ].join('\n'),
   );

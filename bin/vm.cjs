@@ -8,7 +8,7 @@
 // when V8 rejects it (another node version, other V8 flags), the script compiles as usual.
 'use strict';
 
-const { readFileSync } = require('node:fs');
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const DIST = join(__dirname, '..', 'dist');
@@ -36,8 +36,9 @@ function readCache(path, stamp) {
 }
 
 /**
- * Compiles and runs the bundle in `dist`; returns its exports, and what the build needs to write
- * a new cache (scripts/warm-cache.cjs). `useCache: false` compiles from source.
+ * Compiles and runs the bundle in `dist`; returns its exports, whether a cache was used, and
+ * `saveCache()`, which writes V8's code cache for everything compiled so far (the build calls it
+ * after a warm-up: scripts/warm-cache.cjs). `useCache: false` compiles from source.
  */
 function loadCli({ dist = DIST, useCache = true } = {}) {
   const bundle = join(dist, 'vm.cjs');
@@ -64,7 +65,15 @@ function loadCli({ dist = DIST, useCache = true } = {}) {
   // The bundle's own require: its `require('./vendor/undici.cjs')` resolves beside it.
   const bundleRequire = require('node:module').createRequire(bundle);
   script.runInThisContext()(mod.exports, bundleRequire, mod, bundle, dist);
-  return { cli: mod.exports, script, cache: cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used', stamp, headerBytes: HEADER_BYTES, cachePath };
+  const saveCache = () => {
+    if (stamp === undefined) throw new Error(`${bundle} has no build id: a cache for it could not be told from another build's`);
+    const header = Buffer.alloc(HEADER_BYTES, ' ');
+    header.write(stamp, 'latin1');
+    const tmp = `${cachePath}.tmp-${process.pid}`;
+    writeFileSync(tmp, Buffer.concat([header, script.createCachedData()]));
+    renameSync(tmp, cachePath);
+  };
+  return { cli: mod.exports, cache: cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used', saveCache };
 }
 
 async function run() {

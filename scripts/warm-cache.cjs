@@ -6,7 +6,7 @@
 // environment is replaced whole, and XDG_RUNTIME_DIR points at an empty directory.
 'use strict';
 
-const { mkdtempSync, rmSync, writeFileSync, renameSync, mkdirSync } = require('node:fs');
+const { mkdtempSync, rmSync, writeFileSync, mkdirSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
@@ -44,12 +44,7 @@ async function main() {
     // internal error: a broken build.
     if (code === 70 || said.includes('internal error') || said.includes('problem')) throw new Error(`vm ${args.join(' ')} failed while warming up:\n${said}`);
   }
-  if (loaded.stamp === undefined) throw new Error('the bundle has no build id');
-  const header = Buffer.alloc(loaded.headerBytes, ' ');
-  header.write(loaded.stamp, 'latin1');
-  const tmp = `${loaded.cachePath}.tmp-${process.pid}`;
-  writeFileSync(tmp, Buffer.concat([header, loaded.script.createCachedData()]));
-  renameSync(tmp, loaded.cachePath);
+  loaded.saveCache();
 }
 
 main()
