@@ -111,13 +111,14 @@ export async function observeSupervisor(
  * running `path --version`.
  */
 export async function observeBinary(host: Host, path: string, managed: boolean, versions?: VersionCache, recordPath?: string): Promise<BinaryState> {
-  const [file, record] = await Promise.all([host.stat(path), recordPath === undefined ? undefined : host.readFile(recordPath).then(parseVersionRecord)]);
+  const file = await host.stat(path);
   if (file === undefined || file.kind !== 'file') return { kind: 'absent', path };
   const identity = fileIdentity(file);
   const key = `${path}\0${identity}`;
   const known = versions?.get(key);
   if (known !== undefined) return known;
-  const recorded = record?.get(path);
+  // Read only on a miss: a watch that already knows this file does not re-read the record.
+  const recorded = recordPath === undefined ? undefined : parseVersionRecord(await host.readFile(recordPath)).get(path);
   const [version, link] = await Promise.all([
     recorded?.identity === identity ? { version: recorded.version } : runVersion(host, path),
     managed ? host.readlink(path) : Promise.resolve(undefined),
