@@ -167,11 +167,15 @@ class Reader {
   align(n: number): void {
     this.pos += (n - (this.pos % n)) % n;
   }
-  uint32(): number {
-    this.need(4);
-    const v = this.little ? this.buf.readUInt32LE(this.pos) : this.buf.readUInt32BE(this.pos);
-    this.pos += 4;
+  /** A fixed-width value: `read` gets the offset; the reader moves past `size` bytes. */
+  private fixed<T>(size: number, read: (at: number) => T): T {
+    this.need(size);
+    const v = read(this.pos);
+    this.pos += size;
     return v;
+  }
+  uint32(): number {
+    return this.fixed(4, (at) => (this.little ? this.buf.readUInt32LE(at) : this.buf.readUInt32BE(at)));
   }
   private text(len: number): string {
     this.need(len + 1);
@@ -186,49 +190,31 @@ class Reader {
     const le = this.little;
     switch (t.code) {
       case 'y':
-        this.need(1);
-        return b[this.pos++] as number;
+        return this.fixed(1, (at) => b[at] as number);
       case 'b':
         return this.uint32() !== 0;
       case 'n':
-      case 'q': {
-        this.need(2);
-        const v = t.code === 'n' ? (le ? b.readInt16LE(this.pos) : b.readInt16BE(this.pos)) : le ? b.readUInt16LE(this.pos) : b.readUInt16BE(this.pos);
-        this.pos += 2;
-        return v;
-      }
-      case 'i': {
-        this.need(4);
-        const v = le ? b.readInt32LE(this.pos) : b.readInt32BE(this.pos);
-        this.pos += 4;
-        return v;
-      }
+        return this.fixed(2, (at) => (le ? b.readInt16LE(at) : b.readInt16BE(at)));
+      case 'q':
+        return this.fixed(2, (at) => (le ? b.readUInt16LE(at) : b.readUInt16BE(at)));
+      case 'i':
+        return this.fixed(4, (at) => (le ? b.readInt32LE(at) : b.readInt32BE(at)));
       case 'u':
       case 'h':
         return this.uint32();
       case 'x':
-      case 't': {
-        this.need(8);
-        const v = t.code === 'x' ? (le ? b.readBigInt64LE(this.pos) : b.readBigInt64BE(this.pos)) : le ? b.readBigUInt64LE(this.pos) : b.readBigUInt64BE(this.pos);
-        this.pos += 8;
-        return v;
-      }
-      case 'd': {
-        this.need(8);
-        const v = le ? b.readDoubleLE(this.pos) : b.readDoubleBE(this.pos);
-        this.pos += 8;
-        return v;
-      }
+        return this.fixed(8, (at) => (le ? b.readBigInt64LE(at) : b.readBigInt64BE(at)));
+      case 't':
+        return this.fixed(8, (at) => (le ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at)));
+      case 'd':
+        return this.fixed(8, (at) => (le ? b.readDoubleLE(at) : b.readDoubleBE(at)));
       case 's':
       case 'o':
         return this.text(this.uint32());
-      case 'g': {
-        this.need(1);
-        return this.text(b[this.pos++] as number);
-      }
+      case 'g':
+        return this.text(this.fixed(1, (at) => b[at] as number));
       case 'v': {
-        this.need(1);
-        const signature = this.text(b[this.pos++] as number);
+        const signature = this.text(this.fixed(1, (at) => b[at] as number));
         const types = parseSignature(signature);
         if (types.length !== 1) throw new DbusWireError(`variant of signature "${signature}"`);
         return { signature, value: this.value(types[0] as Type) };

@@ -84,7 +84,7 @@ export function unitPropertiesOverBus(runtimeDir: string | undefined, unit: stri
 }
 
 /** The replies (by serial: props[serial - 1]) as properties, or undefined unless each is a plain value. */
-export function toProperties(props: readonly string[], replies: ReadonlyMap<number, Message>): UnitProperties | undefined {
+function toProperties(props: readonly string[], replies: ReadonlyMap<number, Message>): UnitProperties | undefined {
   const out = new Map<string, string>();
   for (const [i, prop] of props.entries()) {
     const reply = replies.get(i + 1);
