@@ -5,6 +5,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { ServiceSpec, SupervisorKind } from '../../src/model.js';
 import { resolvePaths } from '../../src/paths.js';
 import { serviceSpec } from '../../src/services/livekit/supervision.js';
+import { livekitHealth } from './health.js';
 import { freePort } from './ports.js';
 import { writeStandin, type StandinOptions } from './standin.js';
 
@@ -36,14 +37,7 @@ export async function setUpLiveKit(env: Record<string, string>, opts: { voicemod
     { mode: 0o600 },
   );
   await mkdir(paths.logDir, { recursive: true, mode: 0o700 });
-  const health = async (): Promise<string> => {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2_000) });
-      return `${r.status} ${(await r.text()).trim().split('\n')[0]}`;
-    } catch {
-      return 'down';
-    }
-  };
+  const health = () => livekitHealth(port);
   return {
     env: fullEnv,
     port,

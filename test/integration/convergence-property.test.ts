@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { livekitHealth } from '../helpers/health.js';
 import { checkManaged, managedPaths, snapshotTree, standinVersionOf, type ManagedPaths } from '../helpers/managed.js';
 import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
@@ -52,14 +53,7 @@ type Start = typeof arbStart extends fc.Arbitrary<infer T> ? T : never;
 const vm = (...args: string[]) => runVm(args, env);
 const sc = (...args: string[]) => um.systemctl(...args);
 
-async function health(): Promise<string> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2_000) });
-    return `${r.status} ${(await r.text()).trim().split('\n')[0]}`;
-  } catch {
-    return 'down';
-  }
-}
+const health = () => livekitHealth(port);
 
 async function show(): Promise<Record<string, string>> {
   const r = await sc('show', UNIT, '-p', 'LoadState,ActiveState,UnitFileState,NeedDaemonReload,MainPID');

@@ -12,6 +12,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { livekitHealth } from '../helpers/health.js';
 import { checkManaged, findTemps, managedPaths, standinVersionOf, type ManagedCheck, type ManagedPaths } from '../helpers/managed.js';
 import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
@@ -83,14 +84,7 @@ const B: Spec = { version: '1.9.1', rangeEnd: 53200, secret: SECRET_B };
 
 const vm = (...args: string[]) => runVm(args, env);
 
-async function health(): Promise<string> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2_000) });
-    return `${r.status} ${(await r.text()).trim().split('\n')[0]}`;
-  } catch {
-    return 'down';
-  }
-}
+const health = () => livekitHealth(port);
 
 async function waitHealth(timeoutMs = 15_000): Promise<string> {
   const end = Date.now() + timeoutMs;
