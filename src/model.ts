@@ -6,14 +6,21 @@
 //   plan      the ordered steps (empty when converged) plus warnings
 //   converged a fresh plan has no steps
 
-export type ServiceName = 'livekit';
+/** A key under `services:` in the file: `livekit`, `whisper`, `kokoro`, `my-llm`, … */
+export type ServiceName = string;
+
+/**
+ * The kinds of service vm knows (src/services/registry.ts). `whisper` and `kokoro` are presets
+ * over `command`, the generic supervised local HTTP service.
+ */
+export type KindName = 'livekit' | 'whisper' | 'kokoro' | 'command';
 
 /**
  * The resources vm manages for a service, in the order they are planned. `unit` is the
  * supervisor's definition (systemd unit, launchd plist; none for a plain process); `data` is
  * what only `remove_data: true` deletes (logs).
  */
-export type ResourceKind = 'binary' | 'config' | 'unit' | 'running' | 'healthy' | 'data';
+export type ResourceKind = 'binary' | 'model' | 'config' | 'unit' | 'running' | 'healthy' | 'data';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -43,13 +50,24 @@ export type KeysSpec =
   | { kind: 'declared'; entries: Readonly<Record<string, string>> }
   | { kind: 'generated'; apiKey: string };
 
-export interface LiveKitDesired {
-  readonly name: 'livekit';
+/** What every kind of service declares. */
+export interface ServiceDesiredBase {
+  /** Its key under `services:`; also its unit (`voicemode-NAME.service`) and log directory. */
+  readonly name: ServiceName;
+  readonly kind: KindName;
   readonly state: ServiceState;
   /** Start at login. Defaults to true when running, false when stopped. */
   readonly autostart: boolean;
-  /** With state absent: remove the logs too. */
+  /** With state absent: remove the logs (and whatever vm downloaded for it) too. */
   readonly removeData: boolean;
+  readonly port: number;
+  readonly bindAddresses: readonly string[];
+  readonly logging: { readonly maxBytes: number };
+  readonly health: { readonly timeoutMs: number };
+}
+
+export interface LiveKitDesired extends ServiceDesiredBase {
+  readonly kind: 'livekit';
   /** LiveKit's development mode (`development: true`): serves /debug/pprof; refused beyond loopback. */
   readonly dev: boolean;
   /**
@@ -58,8 +76,6 @@ export interface LiveKitDesired {
    */
   readonly version: string;
   readonly install: InstallMethod;
-  readonly port: number;
-  readonly bindAddresses: readonly string[];
   readonly rtc: {
     readonly portRangeStart: number;
     readonly portRangeEnd: number;
@@ -72,12 +88,40 @@ export interface LiveKitDesired {
   readonly health: { readonly timeoutMs: number };
 }
 
+/**
+ * A model file for whisper: one the user points at (never touched), or one vm downloads into its
+ * own models directory, checked against its sha256 before it is used.
+ */
+export type ModelSpec =
+  | { readonly kind: 'path'; readonly path: string }
+  | { readonly kind: 'download'; readonly url: string; readonly sha256: string; readonly path: string };
+
+/**
+ * A supervised local HTTP service: any program (`command`), or the whisper and kokoro presets,
+ * which render their command line from their own fields. Health is an HTTP GET of `health.path`.
+ */
+export interface HttpServiceDesired extends ServiceDesiredBase {
+  readonly kind: 'whisper' | 'kokoro' | 'command';
+  /** The program and its arguments, `~` expanded: what the supervisor runs. */
+  readonly command: readonly string[];
+  /** The program vm never installs or changes: it must exist (argv[0], or kokoro's checkout). */
+  readonly program: string;
+  readonly workingDir: string | undefined;
+  /** Added to the service's environment (the unit's Environment=, the plist, the process). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly health: { readonly timeoutMs: number; readonly path: string };
+  readonly model: ModelSpec | undefined;
+}
+
+export type ServiceDesired = LiveKitDesired | HttpServiceDesired;
+
 export interface DesiredState {
   readonly source: SpecSource;
   /** Other files the desired state was read from (secret files), for `vm watch`. */
   readonly inputs?: readonly string[];
   readonly supervisor: 'auto' | SupervisorKind;
-  readonly services: { readonly livekit?: LiveKitDesired };
+  /** By name, in the file's order (names start with a letter, so the order is kept). */
+  readonly services: Readonly<Record<ServiceName, ServiceDesired>>;
 }
 
 /** A problem in the desired-state file, located for the user. Lines and columns are 1-based. */
@@ -90,16 +134,10 @@ export interface SpecProblem {
   readonly pointer: string;
 }
 
-/** Where vm keeps things for one service. Computed once from the environment. */
+/** Where vm keeps things for one service (every kind). Computed from the environment. */
 export interface ServicePaths {
-  /** $VOICEMODE_HOME/services/livekit */
+  /** $VOICEMODE_HOME/services/NAME */
   readonly dir: string;
-  /** Where release installs keep each version: dir/versions/X.Y.Z/livekit-server */
-  readonly versionsDir: string;
-  /** The binary the unit runs: the managed one (a link to the active version) or install.path. */
-  readonly binary: string;
-  readonly config: string;
-  readonly keyFile: string;
   readonly unitName: string;
   readonly unitFile: string;
   /** The link `systemctl enable` creates (WantedBy=default.target); its presence is "enabled". */
@@ -117,11 +155,21 @@ export interface ServicePaths {
   readonly logFile: string;
 }
 
-export interface Paths {
+/** LiveKit's own files besides the common ones. */
+export interface LiveKitPaths extends ServicePaths {
+  /** Where release installs keep each version: dir/versions/X.Y.Z/livekit-server */
+  readonly versionsDir: string;
+  /** The binary the unit runs: the managed one (a link to the active version) or install.path. */
+  readonly binary: string;
+  readonly config: string;
+  readonly keyFile: string;
+}
+
+/** The directories everything else is derived from. */
+export interface Roots {
   readonly home: string;
   readonly voicemodeHome: string;
   readonly xdgConfigHome: string;
-  readonly livekit: ServicePaths;
 }
 
 /** A file as observed: absent is a value. */
@@ -185,6 +233,7 @@ export interface RuntimeState {
 }
 
 export interface LiveKitObserved {
+  readonly kind: 'livekit';
   /** Which service manager vm uses here (auto: systemd if a user manager answers, …). */
   readonly supervisor: SupervisorState;
   readonly binary: BinaryState;
@@ -214,6 +263,34 @@ export interface LiveKitObserved {
   readonly health: HealthState;
 }
 
+/** A file or directory vm does not manage but needs (a program, a checkout, a model). */
+export type PathPresence =
+  | { readonly exists: false }
+  | { readonly exists: true; readonly kind: 'file' | 'dir' | 'other'; readonly executable: boolean; readonly mtimeMs: number; readonly size: number };
+
+/** What is on the machine for a supervised HTTP service (command, whisper, kokoro). */
+export interface HttpObserved {
+  readonly kind: 'http';
+  readonly supervisor: SupervisorState;
+  readonly lingering?: boolean | undefined;
+  /** argv[0], or kokoro's checkout directory. */
+  readonly program: PathPresence;
+  readonly workingDir: PathPresence | undefined;
+  /** The model file, when the service declares one. */
+  readonly model: PathPresence | undefined;
+  /** Whether vm's models directory exists (absent removes it). */
+  readonly modelsDirExists: boolean;
+  readonly definition: FileState;
+  readonly runtime: RuntimeState | undefined;
+  readonly logDirMode: number | undefined;
+  readonly logDirExists: boolean;
+  readonly written: WrittenRecord;
+  readonly portHolder?: { readonly pid: number; readonly command: string } | undefined;
+  readonly health: HealthState;
+}
+
+export type ServiceObserved = LiveKitObserved | HttpObserved;
+
 /**
  * What vm last wrote to each managed file, as HMAC-SHA256(salt, content) — salted, so the record
  * says nothing about the key file's secrets. A file whose digest differs was edited by hand; a
@@ -233,8 +310,10 @@ export interface WrittenRecord {
 
 /** What a supervisor runs: rendered once from the desired state, the same for all three. */
 export interface ServiceSpec {
-  /** `livekit`, or `vm-watch` for `vm watch --install-service`. */
+  /** `livekit`, `whisper`, …, or `vm-watch` for `vm watch --install-service`. */
   readonly name: string;
+  /** What people call it in messages ("LiveKit"); the name when not set. */
+  readonly title?: string;
   /** systemd unit name or launchd label. */
   readonly label: string;
   readonly binary: string;
@@ -244,6 +323,10 @@ export interface ServiceSpec {
   readonly definitionFile: string | undefined;
   readonly pidFile: string;
   readonly autostart: boolean;
+  /** Added to the environment the supervisor gives the program (never a secret). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Where it runs; the log directory when not set. */
+  readonly workingDir?: string;
 }
 
 export type SupervisorVerb = 'reload' | 'enable' | 'disable' | 'start' | 'restart' | 'stop' | 'unload';
@@ -292,7 +375,19 @@ export type Effect =
   /** Removes a file, or a directory tree vm owns. Absent is fine. */
   | { readonly kind: 'remove'; readonly path: string }
   | { readonly kind: 'supervise'; readonly supervisor: SupervisorKind; readonly verb: SupervisorVerb; readonly service: ServiceSpec }
-  | { readonly kind: 'wait-healthy'; readonly url: string; readonly timeoutMs: number; readonly supervisor: SupervisorKind; readonly service: ServiceSpec };
+  /** Downloads a file (a whisper model), checks its sha256, and only then moves it into place. */
+  | { readonly kind: 'download'; readonly url: string; readonly sha256: string; readonly path: string; readonly label: string }
+  | {
+      readonly kind: 'wait-healthy';
+      readonly url: string;
+      /** How the answer is read: LiveKit's `GET /` → `200 OK`, or any HTTP service's 2xx. */
+      readonly check: HealthCheck;
+      readonly timeoutMs: number;
+      readonly supervisor: SupervisorKind;
+      readonly service: ServiceSpec;
+    };
+
+export type HealthCheck = 'livekit' | 'http';
 
 /** A file change shown to the user as a diff; secrets already redacted. */
 export interface FileChange {

@@ -1,13 +1,10 @@
-// Where vm keeps things. Pure: derived from the environment and the desired state only.
+// Where vm keeps things. Pure: derived from the environment (and a service's name) only.
 
 import { join } from 'node:path';
 import { UserError } from './errors.js';
-import type { LiveKitDesired, Paths, ServicePaths } from './model.js';
+import type { Roots, ServiceName, ServicePaths } from './model.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-export const LIVEKIT_UNIT = 'voicemode-livekit.service';
-export const LIVEKIT_LABEL = 'com.voicemode.livekit';
 
 export function homeOf(env: Env): string {
   const home = env['HOME'];
@@ -15,39 +12,45 @@ export function homeOf(env: Env): string {
   return home;
 }
 
-export function resolvePaths(env: Env, livekit?: LiveKitDesired): Paths {
+export function resolveRoots(env: Env): Roots {
   const home = checked('HOME', homeOf(env));
   const voicemodeHome = checked('VOICEMODE_HOME', nonEmpty(env['VOICEMODE_HOME']) ?? join(home, '.voicemode'));
   const xdgConfigHome = checked('XDG_CONFIG_HOME', nonEmpty(env['XDG_CONFIG_HOME']) ?? join(home, '.config'));
-  return { home, voicemodeHome, xdgConfigHome, livekit: livekitPaths(home, voicemodeHome, xdgConfigHome, livekit) };
+  return { home, voicemodeHome, xdgConfigHome };
 }
 
-function livekitPaths(home: string, vmHome: string, xdgConfigHome: string, desired?: LiveKitDesired): ServicePaths {
-  const dir = join(vmHome, 'services', 'livekit');
-  const logDir = join(vmHome, 'logs', 'livekit');
+export function unitNameOf(name: ServiceName): string {
+  return `voicemode-${name}.service`;
+}
+
+export function launchdLabelOf(name: ServiceName): string {
+  return `com.voicemode.${name}`;
+}
+
+/** The files every kind of service has, named after the service. */
+export function servicePaths(roots: Roots, name: ServiceName): ServicePaths {
+  const { home, voicemodeHome: vmHome, xdgConfigHome } = roots;
   const unitDir = join(xdgConfigHome, 'systemd', 'user');
+  const unit = unitNameOf(name);
+  const label = launchdLabelOf(name);
+  const logDir = join(vmHome, 'logs', name);
   return {
-    dir,
-    versionsDir: join(dir, 'versions'),
-    // brew's binary is only known once `brew --prefix` has answered: observe fills it in.
-    binary: desired?.install.method === 'path' ? desired.install.path : join(dir, 'livekit-server'),
-    config: join(dir, 'livekit.yaml'),
-    keyFile: join(dir, 'keys.yaml'),
-    unitName: LIVEKIT_UNIT,
-    unitFile: join(unitDir, LIVEKIT_UNIT),
-    wantsLink: join(unitDir, 'default.target.wants', LIVEKIT_UNIT),
-    launchdLabel: LIVEKIT_LABEL,
-    plistFile: join(home, 'Library', 'LaunchAgents', `${LIVEKIT_LABEL}.plist`),
-    pidFile: join(vmHome, 'run', 'livekit.pid'),
+    dir: join(vmHome, 'services', name),
+    unitName: unit,
+    unitFile: join(unitDir, unit),
+    wantsLink: join(unitDir, 'default.target.wants', unit),
+    launchdLabel: label,
+    plistFile: join(home, 'Library', 'LaunchAgents', `${label}.plist`),
+    pidFile: join(vmHome, 'run', `${name}.pid`),
     writtenRecord: join(vmHome, 'state', 'written.json'),
     versionRecord: join(vmHome, 'state', 'versions.json'),
     logDir,
-    logFile: join(logDir, 'livekit.log'),
+    logFile: join(logDir, `${name}.log`),
   };
 }
 
 /**
- * These directories end up in unit files, plists, LiveKit's config and process arguments, where
+ * These directories end up in unit files, plists, configs and process arguments, where
  * `$` (variable expansion), `%` (systemd specifiers) and control characters mean something.
  */
 function checked(name: string, dir: string): string {

@@ -1,26 +1,34 @@
-// observe → plan, shared by plan, apply, status and (later) watch. Each call observes afresh:
-// nothing depends on what an earlier run did.
+// observe → plan, shared by plan, apply, status and watch. Each call observes afresh: nothing
+// depends on what an earlier run did. Services are observed concurrently (one round of probes
+// each) and planned in the file's order; the core asks the registry for each one's kind.
 
 import { createRequire } from 'node:module';
+import { hostname as osHostname } from 'node:os';
 import { readAsset } from './assets.js';
-import type { DesiredState, Paths, Plan } from './model.js';
-import { resolvePaths } from './paths.js';
+import { observeFacts } from './facts/facts.js';
+import type { DesiredState, Roots, ServiceName } from './model.js';
+import { resolveRoots } from './paths.js';
 import type { Host } from './platform/host.js';
+import type { PlanContext } from './plan/context.js';
 import { plan, type Observation } from './plan/plan.js';
-import { observeLiveKit, type SlowAnswers, type VersionCache } from './services/livekit/observe.js';
-import type { PlanContext } from './services/livekit/plan.js';
+import type { ObserveMemo, ServiceSnapshot } from './services/contract.js';
+import { kindNamed, kindOf, PRESET_NAMES } from './services/registry.js';
 
 export interface Snapshot {
-  readonly paths: Paths;
-  readonly observed: Observation;
-  readonly plan: Plan;
+  readonly roots: Roots;
+  /** Every declared service, in the file's order. */
+  readonly services: readonly ServiceSnapshot[];
+  readonly plan: import('./model.js').Plan;
 }
 
 export function planContext(opts: { force?: boolean } = {}): PlanContext {
   let secret: string | undefined;
   let salt: string | undefined;
+  let templates: PlanContext['templates'] | undefined;
   return {
-    unitTemplate: readAsset('templates/livekit.service'),
+    get templates() {
+      return (templates ??= { livekit: readAsset('templates/livekit.service'), service: readAsset('templates/service.service') });
+    },
     // 32 random bytes → 43 base64url characters, above LiveKit's 32-character minimum.
     freshSecret: () => (secret ??= crypto().randomBytes(32).toString('base64url')),
     freshSalt: () => (salt ??= crypto().randomBytes(16).toString('hex')),
@@ -35,23 +43,49 @@ function crypto(): typeof import('node:crypto') {
 }
 
 export interface ObserveOptions {
-  /** Kept across observations by a long-running watch: see VersionCache and SlowAnswers. */
-  readonly versions?: VersionCache;
-  readonly slow?: SlowAnswers;
+  /** Kept across observations by a long-running watch, one memo per service name. */
+  readonly memo?: Map<ServiceName, ObserveMemo>;
 }
 
-export async function observe(host: Host, desired: DesiredState, paths: Paths, opts: ObserveOptions = {}): Promise<Observation> {
-  const lk = desired.services.livekit;
-  if (lk !== undefined) return { livekit: await observeLiveKit(host, lk, paths.livekit, desired.supervisor, opts.versions, opts.slow) };
-  // Not declared: only look for what vm would have left, to say so (never to remove it).
-  const p = paths.livekit;
-  const candidates = [p.config, p.keyFile, p.binary, p.unitFile, p.plistFile];
-  const found = await Promise.all(candidates.map(async (f) => ((await host.stat(f)) === undefined ? undefined : f)));
-  return { orphans: found.filter((f): f is string => f !== undefined) };
+export async function observe(host: Host, desired: DesiredState, roots: Roots, opts: ObserveOptions = {}): Promise<Observation> {
+  const facts = observeFacts(host, desired.supervisor, host.env['VOICEMODE_HOSTNAME'] ?? osHostname());
+  const memoOf = (name: ServiceName): ObserveMemo => {
+    const all = opts.memo;
+    if (all === undefined) return new Map();
+    let m = all.get(name);
+    if (m === undefined) all.set(name, (m = new Map()));
+    return m;
+  };
+  const declared = Object.values(desired.services);
+  const services = await Promise.all(
+    declared.map(async (d) => {
+      const kind = kindOf(d);
+      const paths = kind.paths(roots, d.name, d);
+      return { name: d.name, desired: d, paths, observed: await kind.observe(host, d, paths, facts, memoOf(d.name)) };
+    }),
+  );
+  return { services, leftovers: await leftovers(host, desired, roots) };
+}
+
+/**
+ * Services vm set up that the file no longer declares: only looked for, to say so (deleting by
+ * omission is how people lose data). Only the well-known names can be looked for.
+ */
+async function leftovers(host: Host, desired: DesiredState, roots: Roots): Promise<Observation['leftovers']> {
+  const names = PRESET_NAMES.filter((n) => desired.services[n] === undefined);
+  const found = await Promise.all(
+    names.map(async (name) => {
+      const kind = kindNamed(name);
+      const files = kind.leftovers(kind.paths(roots, name, undefined));
+      const present = (await Promise.all(files.map(async (f) => ((await host.stat(f)) === undefined ? undefined : f)))).filter((f): f is string => f !== undefined);
+      return present.length === 0 ? undefined : { name, files: present };
+    }),
+  );
+  return found.flatMap((f) => (f === undefined ? [] : [f]));
 }
 
 export async function snapshot(host: Host, desired: DesiredState, ctx: PlanContext = planContext(), opts: ObserveOptions = {}): Promise<Snapshot> {
-  const paths = resolvePaths(host.env, desired.services.livekit);
-  const observed = await observe(host, desired, paths, opts);
-  return { paths, observed, plan: plan(desired, observed, paths, ctx) };
+  const roots = resolveRoots(host.env);
+  const observed = await observe(host, desired, roots, opts);
+  return plan(desired, observed, ctx, roots);
 }

@@ -1,15 +1,14 @@
-// Takes a plan's steps in order, then observes again and confirms convergence. The only writer.
-// Stops at the first failed step (later steps assume earlier ones happened) and, when anything
-// had changed, rolls back to the state observed before (rollback.ts).
+// Takes a plan's steps service by service, in the file's order, then observes again and confirms
+// convergence. The only writer. Stops at the first failed step (later steps assume earlier ones
+// happened) and, when anything had changed, rolls back that service — only that one — to the
+// state observed before (its kind computes how). Services applied before it keep their changes.
 
 import type { DesiredState, Plan, Step } from '../model.js';
 import type { Host } from '../platform/host.js';
 import { isSystemError, UserError } from '../errors.js';
-import { snapshot, type Snapshot } from '../reconcile.js';
-import type { VersionCache } from '../services/livekit/observe.js';
-import type { PlanContext } from '../services/livekit/plan.js';
-import { recordVersion } from '../services/livekit/version-record.js';
-import { versionsToRemove } from '../services/livekit/versions.js';
+import type { PlanContext } from '../plan/context.js';
+import { snapshot, type ObserveOptions, type Snapshot } from '../reconcile.js';
+import { kindOf } from '../services/registry.js';
 import { runEffect, type EffectIo } from './effects.js';
 import { rollback, type RollbackOutcome } from './rollback.js';
 
@@ -25,7 +24,8 @@ export interface ApplyOptions {
   readonly rollback?: boolean;
   /** Stops between steps (vm watch on SIGTERM); the next reconcile heals what is left. */
   readonly signal?: AbortSignal;
-  readonly versions?: VersionCache;
+  /** A watch's per-service memory (see ObserveOptions). */
+  readonly memo?: ObserveOptions['memo'];
 }
 
 /** A step failed; `logTail` holds the service's last log lines (LiveKit never logs secrets). */
@@ -35,8 +35,10 @@ export class StepFailedError extends UserError {
     readonly failure: Error,
     readonly logTail: readonly string[],
     readonly rolledBack: RollbackOutcome,
+    /** What the rollback put back and who is healthy again: "the previous binary, config and unit", "LiveKit". */
+    readonly restored: { readonly what: string; readonly title: string } = { what: 'its previous setup', title: step.service },
   ) {
-    super('STEP_FAILED', `step failed: ${step.service} ${step.resource} ${step.action}: ${failure.message}${describeRollback(rolledBack)}`);
+    super('STEP_FAILED', `step failed: ${step.service} ${step.resource} ${step.action}: ${failure.message}${describeRollback(rolledBack, restored)}`);
   }
 }
 
@@ -58,36 +60,56 @@ export async function applyPlan(
   const applied: Array<{ step: Step; ms: number }> = [];
   // Test-only: die like `kill -9` at a step boundary, so tests can prove the next apply heals it.
   const killBefore = host.env['VM_TEST_KILL_BEFORE_STEP'];
-  for (const [i, step] of before.plan.steps.entries()) {
-    if (killBefore !== undefined && Number(killBefore) === i) process.kill(process.pid, 'SIGKILL');
-    if (opts.signal?.aborted === true) throw new UserError('ABORTED', `stopped before step ${i + 1} of ${before.plan.steps.length}; the next reconcile takes up from here`);
-    const t0 = host.now();
-    reporter.stepStart?.(step);
-    try {
-      await runEffect(host, step.effect, reporter);
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      reporter.stepFailed?.(step, err, host.now() - t0);
-      if (!(e instanceof UserError) && !isSystemError(e)) throw e; // a bug: let it surface as one
-      // Read the log before rolling back: the lines that explain the failure come first.
-      const logTail = await host.tail(before.paths.livekit.logFile, 15);
-      const outcome: RollbackOutcome =
-        opts.rollback === false ? { kind: 'disabled' } : applied.length === 0 && !isMutating(step) ? { kind: 'nothing-changed' } : await rollback(host, before, [...applied.map((a) => a.step), step], reporter);
-      throw new StepFailedError(step, err, logTail, outcome);
+  const total = before.plan.steps.length;
+  let i = 0;
+  for (const service of before.services) {
+    const done: Step[] = [];
+    for (const step of service.plan.steps) {
+      if (killBefore !== undefined && Number(killBefore) === i) process.kill(process.pid, 'SIGKILL');
+      if (opts.signal?.aborted === true) throw new UserError('ABORTED', `stopped before step ${i + 1} of ${total}; the next reconcile takes up from here`);
+      i++;
+      const t0 = host.now();
+      reporter.stepStart?.(step);
+      try {
+        await runEffect(host, step.effect, reporter);
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        reporter.stepFailed?.(step, err, host.now() - t0);
+        if (!(e instanceof UserError) && !isSystemError(e)) throw e; // a bug: let it surface as one
+        // Read the log before rolling back: the lines that explain the failure come first.
+        const logTail = await host.tail(service.paths.logFile, 15);
+        const outcome: RollbackOutcome =
+          opts.rollback === false
+            ? { kind: 'disabled' }
+            : done.length === 0 && !isMutating(step)
+              ? { kind: 'nothing-changed' }
+              : await rollback(host, kindOf(service.desired).rollback(service, [...done, step]), reporter);
+        const kind = kindOf(service.desired);
+        throw new StepFailedError(step, err, logTail, outcome, { what: kind.restores, title: kind.title(service.name) });
+      }
+      const ms = host.now() - t0;
+      reporter.stepDone?.(step, ms);
+      applied.push({ step, ms });
+      done.push(step);
     }
-    const ms = host.now() - t0;
-    reporter.stepDone?.(step, ms);
-    applied.push({ step, ms });
   }
   // Same secret as the plan used, so a generated key does not look changed on the second look.
-  const after = await snapshot(host, desired, ctx, opts.versions === undefined ? {} : { versions: opts.versions });
+  const after = await snapshot(host, desired, ctx, opts.memo === undefined ? {} : { memo: opts.memo });
   if (after.plan.steps.length > 0) {
-    const pending = after.plan.steps.map((s) => `${s.resource} ${s.action} (${s.reason})`).join('; ');
+    const pending = after.plan.steps.map((s) => `${s.service} ${s.resource} ${s.action} (${s.reason})`).join('; ');
     throw new UserError('NOT_CONVERGED', `applied ${applied.length} steps but the machine has not converged: ${pending}`);
   }
-  await removeOldVersions(host, before, after);
-  await recordVersion(host, after.paths.livekit.versionRecord, after.observed.livekit?.binary);
+  await afterConverged(host, before, after);
   return { applied, after };
+}
+
+/** Each kind's tidying once the machine has converged (old versions, remembered answers). */
+export async function afterConverged(host: Host, before: Snapshot, after: Snapshot): Promise<void> {
+  for (const a of after.services) {
+    const b = before.services.find((s) => s.name === a.name) ?? a;
+    const installed = b.plan.steps.some((s) => s.action === 'install');
+    await kindOf(a.desired).afterConverged?.(host, b, a, installed);
+  }
 }
 
 export function refuseBlocked(p: Plan): void {
@@ -96,28 +118,14 @@ export function refuseBlocked(p: Plan): void {
   }
 }
 
-/**
- * After a successful upgrade, keep the new version and the one before it (going back is one
- * link switch); older ones go.
- */
-async function removeOldVersions(host: Host, before: Snapshot, after: Snapshot): Promise<void> {
-  const b = before.observed.livekit;
-  const a = after.observed.livekit;
-  if (b === undefined || a === undefined || a.binary.kind !== 'present' || !before.plan.steps.some((s) => s.action === 'install')) return;
-  const previous = b.binary.kind === 'present' ? b.binary.version : undefined;
-  for (const v of versionsToRemove(a.installedVersions, [a.binary.version, previous])) {
-    await host.remove(`${after.paths.livekit.versionsDir}/${v}`);
-  }
-}
-
 function isMutating(step: Step): boolean {
   return step.effect.kind !== 'wait-healthy';
 }
 
-function describeRollback(o: RollbackOutcome): string {
+function describeRollback(o: RollbackOutcome, restored: { readonly what: string; readonly title: string }): string {
   switch (o.kind) {
     case 'rolled-back':
-      return `; rolled back to the previous binary, config and unit${o.healthy ? ' — LiveKit is healthy again on the old setup' : ''}`;
+      return `; rolled back to ${restored.what}${o.healthy ? ` — ${restored.title} is healthy again on the old setup` : ''}`;
     case 'rollback-failed':
       return `; rolling back failed too: ${o.why}`;
     case 'nothing-to-restore':

@@ -38,6 +38,11 @@ export async function runEffect(host: Host, effect: Effect, io: EffectIo = {}): 
       await installWithScript(host, effect);
       return;
     }
+    case 'download': {
+      const { downloadVerified } = await import('../resources/verified-download.js');
+      await downloadVerified({ url: effect.url, sha256: effect.sha256, dest: effect.path, ...(io.onProgress === undefined ? {} : { onProgress: (r: number, t: number | undefined) => io.onProgress?.(effect.label, r, t) }) });
+      return;
+    }
     case 'switch-link': {
       const { switchLink } = await import('../platform/release/install.js');
       await switchLink(effect.link, effect.target);
@@ -56,7 +61,7 @@ export async function runEffect(host: Host, effect: Effect, io: EffectIo = {}): 
       await (await supervisorFor(effect.supervisor)).run(host, effect.service, effect.verb);
       return;
     case 'wait-healthy': {
-      const w = await waitHealthy(host, effect.url, effect.supervisor, effect.service, effect.timeoutMs);
+      const w = await waitHealthy(host, effect.url, effect.check, effect.supervisor, effect.service, effect.timeoutMs);
       if (!w.ok) throw new UserError('UNHEALTHY', w.why);
       return;
     }

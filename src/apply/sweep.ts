@@ -5,25 +5,35 @@
 
 import { basename, dirname, join } from 'node:path';
 import type { ServicePaths } from '../model.js';
+import type { Snapshot } from '../reconcile.js';
 import type { Host } from '../platform/host.js';
 
 const VERSION = /^\d+\.\d+\.\d+$/;
 
-export async function sweepLeftovers(host: Host, p: ServicePaths): Promise<number> {
+/** Sweeps every declared service's directories. */
+export async function sweepAll(host: Host, snap: Snapshot): Promise<number> {
+  let n = 0;
+  for (const s of snap.services) n += await sweepLeftovers(host, s.paths);
+  return n;
+}
+
+export async function sweepLeftovers(host: Host, p: ServicePaths & { readonly binary?: string; readonly versionsDir?: string }): Promise<number> {
   const doomed: string[] = [];
   const scan = async (dir: string, match: (name: string) => boolean) => {
     for (const name of await host.readdir(dir)) if (match(name)) doomed.push(join(dir, name));
   };
   const ours = (file: string) => (name: string) => name.startsWith(`.${basename(file)}.vm-tmp-`);
-  await scan(p.dir, (n) => (n.startsWith('.') && n.includes('.vm-tmp-')) || n.startsWith(`${basename(p.binary)}.tmp-`));
+  const binary = p.binary === undefined ? undefined : basename(p.binary);
+  await scan(p.dir, (n) => (n.startsWith('.') && n.includes('.vm-tmp-')) || (binary !== undefined && n.startsWith(`${binary}.tmp-`)));
+  await scan(join(p.dir, 'models'), (n) => n.startsWith('.') && n.includes('.vm-tmp-'));
   await scan(dirname(p.unitFile), ours(p.unitFile));
   await scan(dirname(p.plistFile), ours(p.plistFile));
   await scan(dirname(p.writtenRecord), (n) => n.startsWith('.') && (n.includes('.vm-tmp-') || n.endsWith('.tmp')));
   await scan(dirname(p.pidFile), (n) => n.startsWith('.') && n.includes('.vm-tmp-'));
   // In versions/, every hidden entry is an installer temp; a version without its binary is an
   // install that never finished.
-  for (const name of await host.readdir(p.versionsDir)) {
-    const path = join(p.versionsDir, name);
+  for (const name of p.versionsDir === undefined ? [] : await host.readdir(p.versionsDir)) {
+    const path = join(p.versionsDir ?? '', name);
     if (name.startsWith('.')) doomed.push(path);
     else if (VERSION.test(name)) {
       const inside = await host.readdir(path);

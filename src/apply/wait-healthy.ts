@@ -2,24 +2,24 @@
 // error and its supervisor then restarts it, so an exit status proves nothing: we also watch for
 // the process going away, and fail fast instead of waiting out the timeout.
 
-import type { HealthState, ServiceSpec, SupervisorKind } from '../model.js';
+import type { HealthCheck, HealthState, ServiceSpec, SupervisorKind } from '../model.js';
 import type { Host } from '../platform/host.js';
 import { supervisorFor } from '../platform/supervisor.js';
-import { observeHealth } from '../services/livekit/observe.js';
+import { observeHealth } from '../resources/health.js';
 
 const POLL_MS = 200;
 
 export type WaitResult = { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly why: string };
 
-export async function waitHealthy(host: Host, url: string, kind: SupervisorKind, svc: ServiceSpec, timeoutMs: number): Promise<WaitResult> {
+export async function waitHealthy(host: Host, url: string, check: HealthCheck, kind: SupervisorKind, svc: ServiceSpec, timeoutMs: number): Promise<WaitResult> {
   const supervisor = await supervisorFor(kind);
   const start = host.now();
   let last: HealthState;
   for (;;) {
-    last = await observeHealth(host, url, Math.min(1_000, timeoutMs));
+    last = await observeHealth(host, url, check, Math.min(1_000, timeoutMs));
     if (last.kind === 'healthy') return { ok: true, ms: host.now() - start };
     const rt = await supervisor.observe(host, svc).catch(() => undefined);
-    if (rt !== undefined && !rt.running) return { ok: false, why: `LiveKit exited while starting (${rt.state})` };
+    if (rt !== undefined && !rt.running) return { ok: false, why: `${svc.title ?? svc.name} exited while starting (${rt.state})` };
     if (host.now() - start >= timeoutMs) {
       const seen = last.kind === 'starting' ? `still answering ${last.status} (not ready)` : last.detail;
       return { ok: false, why: `not healthy within ${timeoutMs / 1000}s: ${seen}` };

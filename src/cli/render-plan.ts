@@ -27,9 +27,10 @@ export async function renderPlan(snap: Snapshot, source: string): Promise<string
   if (sup !== undefined) lines.push(`Supervisor: ${sup.kind === 'unavailable' ? `none (${sup.why})` : `${sup.kind} (${sup.why})`}`);
   for (const w of p.warnings) lines.push(`warning: ${w}`);
   for (const b of p.blockers) lines.push(`blocked: ${b}`);
-  if (p.steps.length > 0) {
-    lines.push('', 'livekit:');
-    for (const s of p.steps) {
+  for (const svc of snap.services) {
+    if (svc.plan.steps.length === 0) continue;
+    lines.push('', `${svc.name}:`);
+    for (const s of svc.plan.steps) {
       lines.push(`  ${stepLine(s)}`);
       if (s.change !== undefined) lines.push(...(await renderDiff(s.change)).map((l) => `      ${l}`));
     }
@@ -49,15 +50,18 @@ export function summary(snap: Snapshot): string {
   const counts = new Map<string, number>();
   for (const s of p.steps) counts.set(s.action, (counts.get(s.action) ?? 0) + 1);
   const parts = [...counts].map(([a, n]) => (n === 1 ? a : `${a} ×${n}`)).join(', ');
-  return `Plan: ${p.steps.length} step${p.steps.length === 1 ? '' : 's'} for livekit (${parts}). Run \`vm apply\` to take them.`;
+  const names = snap.services.filter((s) => s.plan.steps.length > 0).map((s) => s.name);
+  return `Plan: ${p.steps.length} step${p.steps.length === 1 ? '' : 's'} for ${names.join(', ')} (${parts}). Run \`vm apply\` to take them.`;
 }
 
 function converged(snap: Snapshot): string {
-  const lk = snap.observed.livekit;
-  const rt = lk?.runtime;
-  if (lk === undefined) return 'No changes: nothing to manage.';
-  if (rt?.running === true) return `No changes: livekit is converged (running, pid ${rt.pid}, healthy).`;
-  return `No changes: livekit is converged (${rt === undefined ? 'not installed' : `not running: ${rt.state}`}).`;
+  if (snap.services.length === 0) return 'No changes: nothing to manage.';
+  const each = snap.services.map((s) => {
+    const rt = s.observed.runtime;
+    if (rt?.running === true) return `${s.name} is converged (running, pid ${rt.pid}, healthy)`;
+    return `${s.name} is converged (${rt === undefined || s.desired.state === 'absent' ? 'not installed' : `not running: ${rt.state}`})`;
+  });
+  return `No changes: ${each.join('; ')}.`;
 }
 
 async function renderDiff(c: FileChange): Promise<string[]> {

@@ -1,34 +1,39 @@
-// The whole plan: every declared service, in a stable order. Pure.
+// The whole plan: every declared service planned by its kind, in the file's order. Pure.
 
-import type { DesiredState, LiveKitObserved, Paths, Plan, PlanJson } from '../model.js';
-import { planLiveKit, type PlanContext } from '../services/livekit/plan.js';
-import { specWarnings } from '../spec/exposure.js';
+import type { DesiredState, Plan, PlanJson, Roots, ServiceDesired, ServiceObserved, ServicePaths } from '../model.js';
+import type { ServiceSnapshot } from '../services/contract.js';
+import { kindOf } from '../services/registry.js';
+import type { PlanContext } from './context.js';
 
 export interface Observation {
-  readonly livekit?: LiveKitObserved;
-  /** vm's LiveKit files found on disk while the file declares no LiveKit. */
-  readonly orphans?: readonly string[];
+  readonly services: ReadonlyArray<{ readonly name: string; readonly desired: ServiceDesired; readonly paths: ServicePaths; readonly observed: ServiceObserved }>;
+  /** vm's files for services the file no longer declares. */
+  readonly leftovers: ReadonlyArray<{ readonly name: string; readonly files: readonly string[] }>;
 }
 
-export function plan(desired: DesiredState, observed: Observation, paths: Paths, ctx: PlanContext): Plan {
+export function plan(desired: DesiredState, observed: Observation, ctx: PlanContext, roots: Roots): { roots: Roots; services: ServiceSnapshot[]; plan: Plan } {
   const notes: string[] = [];
   if (desired.source.kind === 'default') {
     notes.push('no voicemode.services.yaml found: using the built-in default (LiveKit on 127.0.0.1 with a generated key); `vm init` writes it as a file');
   }
-  const lk = desired.services.livekit;
-  if (lk === undefined || observed.livekit === undefined) {
-    const orphans = observed.orphans ?? [];
-    // Deleting by omission is how people lose data: a service dropped from the file is left alone.
-    if (orphans.length > 0) {
-      notes.push(
-        `livekit is not in the file, but vm's files for it are still here (${orphans.join(', ')}); vm leaves them alone. ` +
-          'To remove LiveKit, declare it with `state: absent` and run `vm apply`.',
-      );
-    } else notes.push('no services declared: nothing to manage');
-    return { steps: [], blockers: [], warnings: [], notes };
+  for (const l of observed.leftovers) {
+    notes.push(`${l.name} is not in the file, but vm's files for it are still here (${l.files.join(', ')}); vm leaves them alone. ` + `To remove it, declare it with \`state: absent\` and run \`vm apply\`.`);
   }
-  const p = planLiveKit(lk, observed.livekit, paths.livekit, ctx);
-  return { supervisor: observed.livekit.supervisor, steps: p.steps, blockers: p.blockers, warnings: [...specWarnings(desired), ...p.warnings], notes: [...notes, ...p.notes] };
+  const services = observed.services.map((s) => ({ ...s, plan: kindOf(s.desired).plan(s.desired, s.observed, s.paths, ctx) }));
+  if (services.length === 0 && observed.leftovers.length === 0) notes.push('no services declared: nothing to manage');
+  // Every service reports the same supervisor: the facts decide it once per snapshot.
+  const supervisor = services[0]?.observed.supervisor;
+  return {
+    roots,
+    services,
+    plan: {
+      ...(supervisor === undefined ? {} : { supervisor }),
+      steps: services.flatMap((s) => s.plan.steps),
+      blockers: services.flatMap((s) => s.plan.blockers),
+      warnings: services.flatMap((s) => s.plan.warnings),
+      notes: [...notes, ...services.flatMap((s) => s.plan.notes)],
+    },
+  };
 }
 
 /** The public JSON shape; the same data the human renderer draws, without effects or secrets. */

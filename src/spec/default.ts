@@ -36,6 +36,7 @@ export const DEFAULTS = {
 export function defaultLiveKit(): LiveKitDesired {
   return {
     name: 'livekit',
+    kind: 'livekit',
     state: DEFAULTS.state,
     autostart: DEFAULTS.autostart,
     removeData: false,

@@ -4,7 +4,7 @@
 // plan to show. Pure, and free of the YAML library: the planner may import it.
 
 import { isIPv4, isIPv6 } from 'node:net';
-import type { DesiredState } from '../model.js';
+import type { LiveKitDesired } from '../model.js';
 
 /** LiveKit logs secrets shorter than this as too short (FACTS.md); vm refuses them off loopback. */
 export const MIN_EXPOSED_SECRET_LENGTH = 32;
@@ -79,9 +79,7 @@ export function describeWeakness(w: Weakness): string {
  * a weak secret (or in dev mode). A file only gets here with `allow_insecure: true`; the
  * default (loopback, generated key) never warns.
  */
-export function specWarnings(desired: DesiredState): string[] {
-  const lk = desired.services.livekit;
-  if (lk === undefined) return [];
+export function exposureWarnings(lk: LiveKitDesired): string[] {
   const open = exposure(lk.bindAddresses);
   if (open === undefined) return [];
   const where = `LiveKit listens on ${describeExposure(open)}`;
@@ -92,7 +90,6 @@ export function specWarnings(desired: DesiredState): string[] {
       if (weak !== undefined) out.push(`${where} and the secret of key ${JSON.stringify(name)} ${describeWeakness(weak)} (allowed by allow_insecure: true)`);
     }
   }
-  // The model does not carry `dev` yet (it is not rendered); read it once it does.
-  if ('dev' in lk && lk.dev === true) out.push(`${where} in dev mode, which serves /debug/pprof (allowed by allow_insecure: true)`);
+  if (lk.dev) out.push(`${where} in dev mode, which serves /debug/pprof (allowed by allow_insecure: true)`);
   return out;
 }

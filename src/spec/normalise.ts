@@ -119,6 +119,7 @@ function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, strin
   const inst = install(w.install, env, platform);
   return {
     name: 'livekit',
+    kind: 'livekit',
     state,
     // A stopped service is not started at the next login unless the file asks for it.
     autostart: w.autostart ?? state === 'running',

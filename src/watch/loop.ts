@@ -4,13 +4,13 @@
 // during a watch. A reconcile never overlaps another: a trigger that arrives meanwhile runs next.
 
 import { applyPlan, StepFailedError, type ApplyReporter } from '../apply/apply.js';
-import { sweepLeftovers } from '../apply/sweep.js';
+import { sweepAll } from '../apply/sweep.js';
 import { SpecError, UserError, formatProblem } from '../errors.js';
 import type { DesiredState } from '../model.js';
 import type { Host } from '../platform/host.js';
 import { acquireLock, describeHolder } from '../platform/lock.js';
 import { planContext, snapshot } from '../reconcile.js';
-import type { SlowAnswers, VersionCache } from '../services/livekit/observe.js';
+import type { ObserveMemo } from '../services/contract.js';
 import { loadDesired } from '../spec/load.js';
 import type { Emit } from './events.js';
 import { DEFAULT_RETRY, mayAttempt, recordFailure, type FailureMemo, type RetryPolicy } from './policy.js';
@@ -29,7 +29,7 @@ export interface WatchOptions {
   /** Called after each reconcile, an idle moment (the watch command tidies the heap there). */
   readonly afterCycle?: () => void;
   /** Log rotation, checked on each reconcile (injected: it lives in the platform layer). */
-  readonly rotateLogs?: (desired: DesiredState) => Promise<string | undefined>;
+  readonly rotateLogs?: (desired: DesiredState) => Promise<string[]>;
 }
 
 export interface Watching {
@@ -41,8 +41,8 @@ export interface Watching {
 
 export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Promise<Watching> {
   const retry = opts.retry ?? DEFAULT_RETRY;
-  const versions: VersionCache = new Map();
-  const slow: SlowAnswers = {};
+  // What each service's kind remembers between cycles (binary versions, slow answers).
+  const observeMemo = new Map<string, ObserveMemo>();
   const ctx = planContext();
   const abort = new AbortController();
   let desired: DesiredState | undefined;
@@ -92,16 +92,15 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
     const d = desired;
     const t0 = host.now();
     if (!mayAttempt(memo, t0)) return; // backing off, or given up until the next edit
-    const rotated = await opts.rotateLogs?.(d);
-    if (rotated !== undefined) emit({ event: 'log_rotated', service: 'livekit', message: rotated });
+    for (const line of (await opts.rotateLogs?.(d)) ?? []) emit({ event: 'log_rotated', message: line });
     emit({ event: 'reconcile_start', trigger: why });
-    const snap = await snapshot(host, d, ctx, { versions, slow });
+    const snap = await snapshot(host, d, ctx, { memo: observeMemo });
     if (snap.plan.blockers.length > 0) return failed(why, t0, 'blocked', snap.plan.blockers.join('; '));
     if (snap.plan.steps.length === 0) {
       emit({ event: 'reconcile_done', trigger: why, ok: true, duration_ms: Math.round(host.now() - t0) });
       return;
     }
-    if (why === 'interval') emit({ event: 'drift', service: 'livekit', message: snap.plan.steps.map((s) => `${s.resource} ${s.action} (${s.reason})`).join('; ') });
+    if (why === 'interval') emit({ event: 'drift', message: snap.plan.steps.map((s) => `${s.service} ${s.resource} ${s.action} (${s.reason})`).join('; ') });
     let lock: Awaited<ReturnType<typeof acquireLock>>;
     try {
       lock = await acquireLock(opts.lockFile(d), {
@@ -115,8 +114,8 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
       return failed(why, t0, e.code, e.message); // e.g. another vm held the lock too long
     }
     try {
-      await sweepLeftovers(host, snap.paths.livekit);
-      await applyPlan(host, d, snap, ctx, reporter(emit), { signal: abort.signal, versions });
+      await sweepAll(host, snap);
+      await applyPlan(host, d, snap, ctx, reporter(emit), { signal: abort.signal, memo: observeMemo });
       memo = undefined;
       emit({ event: 'reconcile_done', trigger: why, ok: true, duration_ms: Math.round(host.now() - t0) });
     } catch (e) {

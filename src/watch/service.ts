@@ -1,20 +1,20 @@
 // `vm watch --install-service`: run `vm watch` itself under the user's supervisor (a systemd user
 // unit, or a LaunchAgent on macOS), so reconciliation survives logout and reboot. The same
-// ServiceSpec and adapters as LiveKit's; no secret is involved (vm reads them itself).
+// ServiceSpec and adapters as every service's; no secret is involved (vm reads them itself).
 
 import { join } from 'node:path';
-import type { DesiredState, Paths, ServiceSpec, SupervisorKind } from '../model.js';
+import type { DesiredState, Roots, ServiceSpec, SupervisorKind } from '../model.js';
 import { UserError } from '../errors.js';
 import type { Host } from '../platform/host.js';
 import { supervisorFor } from '../platform/supervisor.js';
-import { renderPlist } from '../services/livekit/render-plist.js';
-import { renderUnit } from '../services/livekit/render.js';
-import { observeSupervisor } from '../services/livekit/observe.js';
+import { observeFacts } from '../facts/facts.js';
+import { renderPlist } from '../resources/plist.js';
+import { renderUnit } from '../resources/unit.js';
 
 const UNIT = 'voicemode-watch.service';
 const LABEL = 'com.voicemode.watch';
 
-export function watchServiceSpec(kind: SupervisorKind, paths: Paths, vmBin: string, specFile: string): ServiceSpec {
+export function watchServiceSpec(kind: SupervisorKind, paths: Roots, vmBin: string, specFile: string): ServiceSpec {
   return {
     name: 'vm-watch',
     label: kind === 'systemd' ? UNIT : LABEL,
@@ -28,7 +28,7 @@ export function watchServiceSpec(kind: SupervisorKind, paths: Paths, vmBin: stri
   };
 }
 
-export async function installWatchService(host: Host, desired: DesiredState, paths: Paths, vmBin: string, unitTemplate: string): Promise<string> {
+export async function installWatchService(host: Host, desired: DesiredState, paths: Roots, vmBin: string, unitTemplate: string): Promise<string> {
   if (desired.source.kind !== 'file') {
     throw new UserError('USAGE', 'vm watch --install-service needs a desired-state file to watch', 'run `vm init` to write one, then pass it with --file');
   }
@@ -41,18 +41,18 @@ export async function installWatchService(host: Host, desired: DesiredState, pat
   return `${svc.definitionFile} installed and started under ${kind}: vm watch now runs at login (log: ${svc.logFile})`;
 }
 
-export async function uninstallWatchService(host: Host, desired: DesiredState, paths: Paths, vmBin: string): Promise<string> {
+export async function uninstallWatchService(host: Host, desired: DesiredState, paths: Roots, vmBin: string): Promise<string> {
   const { kind, svc } = await supervised(host, desired, paths, vmBin, desired.source.kind === 'file' ? desired.source.path : '');
   const sup = await supervisorFor(kind);
-  // Stop the watcher only; LiveKit keeps running as it is.
+  // Stop the watcher only; the services keep running as they are.
   for (const verb of ['stop', 'disable'] as const) await sup.run(host, svc, verb);
   await host.remove(svc.definitionFile ?? '');
   await sup.run(host, svc, 'unload');
   return `${svc.definitionFile} removed; LiveKit keeps running as it is`;
 }
 
-async function supervised(host: Host, desired: DesiredState, paths: Paths, vmBin: string, specFile: string): Promise<{ kind: 'systemd' | 'launchd'; svc: ServiceSpec }> {
-  const found = await observeSupervisor(host, desired.supervisor, (k) => watchServiceSpec(k, paths, vmBin, specFile));
+async function supervised(host: Host, desired: DesiredState, paths: Roots, vmBin: string, specFile: string): Promise<{ kind: 'systemd' | 'launchd'; svc: ServiceSpec }> {
+  const found = await observeFacts(host, desired.supervisor, '').supervise((k) => watchServiceSpec(k, paths, vmBin, specFile));
   const kind = found.supervisor.kind;
   if (kind !== 'systemd' && kind !== 'launchd') {
     throw new UserError('SUPERVISOR_UNAVAILABLE', `vm watch --install-service needs systemd or launchd (${found.supervisor.why})`, 'without either, start `vm watch` from your shell profile or a terminal multiplexer');

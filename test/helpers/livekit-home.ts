@@ -1,9 +1,9 @@
 // A LiveKit set-up in a temp HOME for supervisor tests: a stand-in binary, a config and a key file
 // (laid out where vm puts them), and the one ServiceSpec every supervisor runs.
 
+import { livekitPathsFor } from './desired.js';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { ServiceSpec, SupervisorKind } from '../../src/model.js';
-import { resolvePaths } from '../../src/paths.js';
 import { serviceSpec } from '../../src/services/livekit/supervision.js';
 import { livekitHealth } from './health.js';
 import { freePort } from './ports.js';
@@ -25,7 +25,7 @@ export const SECRET = 'supervisor-test-secret-0123456789abcdefghij';
 /** `voicemodeHome` may hold spaces, quotes, `&` and `<`: paths are the user's. */
 export async function setUpLiveKit(env: Record<string, string>, opts: { voicemodeHome?: string; standin?: Partial<StandinOptions> } = {}): Promise<LiveKitHome> {
   const fullEnv = { ...env, ...(opts.voicemodeHome === undefined ? {} : { VOICEMODE_HOME: opts.voicemodeHome }) };
-  const paths = resolvePaths(fullEnv).livekit;
+  const paths = livekitPathsFor(fullEnv);
   const port = await freePort();
   await writeStandin(paths.binary, { version: '1.9.0', readyAfterMs: 300, ...opts.standin });
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { resolvePaths } from '../../src/paths.js';
+import { resolveRoots } from '../../src/paths.js';
+import { livekitPaths } from '../../src/services/livekit/paths.js';
 
 export interface ManagedPaths {
   voicemodeHome: string;
@@ -30,8 +31,8 @@ export interface ManagedPaths {
 }
 
 export function managedPaths(env: Readonly<Record<string, string>>): ManagedPaths {
-  const p = resolvePaths(env);
-  const lk = p.livekit;
+  const p = resolveRoots(env);
+  const lk = livekitPaths(p, 'livekit');
   const unitDir = join(p.xdgConfigHome, 'systemd', 'user');
   return {
     voicemodeHome: p.voicemodeHome,

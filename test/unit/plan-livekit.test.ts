@@ -1,32 +1,37 @@
 // The planner is pure: these tests feed it plain objects and read the steps a user would see.
 
+import { livekitPathsFor } from '../helpers/desired.js';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FileState, LiveKitDesired, LiveKitObserved, RuntimeState } from '../../src/model.js';
-import { resolvePaths } from '../../src/paths.js';
-import { plan, planToJson } from '../../src/plan/plan.js';
-import { rollbackEffects } from '../../src/apply/rollback.js';
-import { planLiveKit, type PlanContext } from '../../src/services/livekit/plan.js';
+import type { PlanContext } from '../../src/plan/context.js';
+import { planToJson } from '../../src/plan/plan.js';
+import { planLiveKit } from '../../src/services/livekit/plan.js';
+import { rollbackEffects } from '../../src/services/livekit/rollback.js';
 import { renderConfig, renderKeyFile } from '../../src/services/livekit/render.js';
 import { renderDefinition, serviceSpec } from '../../src/services/livekit/supervision.js';
 
 const SECRET = 'declared-secret-0123456789abcdefghijklmnop';
 const FRESH = 'fresh-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
 const ctx: PlanContext = {
-  unitTemplate: readFileSync(new URL('../../templates/livekit.service', import.meta.url), 'utf8'),
+  templates: {
+    livekit: readFileSync(new URL('../../templates/livekit.service', import.meta.url), 'utf8'),
+    service: readFileSync(new URL('../../templates/service.service', import.meta.url), 'utf8'),
+  },
   freshSecret: () => FRESH,
   freshSalt: () => 'salt',
   hmac: (key, data) => createHmac('sha256', key).update(data).digest('hex'),
   force: false,
 };
 const digest = (content: string) => ctx.hmac('salt', content);
-const paths = resolvePaths({ HOME: '/home/u' }).livekit;
+const paths = livekitPathsFor({ HOME: '/home/u' });
 const T0 = 1_700_000_000_000;
 
 function desired(over: Partial<LiveKitDesired> = {}): LiveKitDesired {
   return {
     name: 'livekit',
+    kind: 'livekit',
     state: 'running',
     autostart: true,
     removeData: false,
@@ -48,12 +53,13 @@ const file = (content: string, mode = 0o600, mtimeMs = T0 - 60_000): FileState =
 const absent: FileState = { exists: false };
 const running: RuntimeState = { loaded: true, loadDetail: '', enabled: true, running: true, pid: 4242, startedAtMs: T0, state: 'active (running)' };
 const stopped: RuntimeState = { ...running, running: false, pid: 0, startedAtMs: undefined, state: 'inactive (dead)' };
-const unitText = (d: LiveKitDesired = desired()) => renderDefinition('systemd', serviceSpec(d, paths, 'systemd', paths.binary), ctx.unitTemplate) ?? '';
+const unitText = (d: LiveKitDesired = desired()) => renderDefinition('systemd', serviceSpec(d, paths, 'systemd', paths.binary), ctx.templates.livekit) ?? '';
 
 /** A machine where everything matches `d`. */
 function converged(d: LiveKitDesired = desired(), over: Partial<LiveKitObserved> = {}): LiveKitObserved {
   const entries = d.keys.kind === 'declared' ? d.keys.entries : { [d.keys.apiKey]: 'kept-secret-kept-secret-kept-secret-kept' };
   return {
+    kind: 'livekit',
     supervisor: { kind: 'systemd', why: 'a systemd user manager answers' },
     binary: { kind: 'present', path: paths.binary, version: '1.9.0', mtimeMs: T0 - 60_000, target: `${paths.versionsDir}/1.9.0/livekit-server` },
     installedVersions: ['1.9.0'],
@@ -71,6 +77,7 @@ function converged(d: LiveKitDesired = desired(), over: Partial<LiveKitObserved>
 }
 
 const fresh: LiveKitObserved = {
+  kind: 'livekit',
   supervisor: { kind: 'systemd', why: 'a systemd user manager answers' },
   binary: { kind: 'absent', path: paths.binary },
   installedVersions: [],
@@ -287,8 +294,7 @@ describe('planning LiveKit through its lifecycle', () => {
 });
 
 describe('rolling back a failed change', () => {
-  const allPaths = resolvePaths({ HOME: '/home/u' });
-  const snap = (d: LiveKitDesired, o: LiveKitObserved) => ({ paths: allPaths, observed: { livekit: o }, plan: plan({ source: { kind: 'default' }, supervisor: 'auto', services: { livekit: d } }, { livekit: o }, allPaths, ctx) });
+  const snap = (d: LiveKitDesired, o: LiveKitObserved) => ({ name: 'livekit', desired: d, paths, observed: o, plan: planLiveKit(d, o, paths, ctx) });
 
   it('puts back the previous config and binary, restarts, and waits for health again', () => {
     const before = converged();

@@ -2,6 +2,7 @@
 // imported CommonJS package behaves differently than under Node: the upward search (the only
 // user of cosmiconfig) must work there too, and the spec code must not pull in ajv.
 
+import { livekitOf } from '../helpers/desired.js';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +40,7 @@ describe('the bundled spec loader', () => {
     const mod = (await import(pathToFileURL(join(out, 'load.mjs')).href)) as typeof import('../../src/spec/load.js');
     const d = await mod.loadDesired({ cwd, env: { HOME: join(t, 'home') } });
     expect(d.source).toEqual({ kind: 'file', path: join(t, 'project', 'voicemode.services.yaml'), via: 'search' });
-    expect(d.services.livekit?.port).toBe(7999);
+    expect(livekitOf(d)?.port).toBe(7999);
   });
 
   it('does not contain the ajv compiler, and keeps cosmiconfig in a separate chunk', () => {

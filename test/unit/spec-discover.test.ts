@@ -2,6 +2,7 @@
 // voicemode.services.yaml upward from cwd, then $XDG_CONFIG_HOME/voicemode/services.yaml, then
 // the built-in default. Real temp directories; env is passed explicitly (never the real HOME).
 
+import { livekitOf } from '../helpers/desired.js';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ function put(path: string, content: string): string {
   return path;
 }
 async function portFrom(opts: { file?: string } = {}): Promise<number | undefined> {
-  return (await loadDesired({ ...opts, cwd, env })).services.livekit?.port;
+  return livekitOf(await loadDesired({ ...opts, cwd, env }))?.port;
 }
 async function refusal(p: Promise<unknown>): Promise<UserError> {
   const e: unknown = await p.then(() => undefined, (err: unknown) => err);
@@ -202,6 +203,6 @@ describe('the upward search', () => {
     const deep = join(t, 'a', 'b', 'c', 'd', 'e', 'f', 'g');
     mkdirSync(deep, { recursive: true });
     put(join(t, 'voicemode.services.yaml'), spec(1007));
-    expect((await loadDesired({ cwd: deep, env })).services.livekit?.port).toBe(1007);
+    expect(livekitOf(await loadDesired({ cwd: deep, env }))?.port).toBe(1007);
   });
 });

@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { livekitOf } from '../helpers/desired.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,13 +62,13 @@ describe('examples/', () => {
 
   it('path-binary.yaml expands ~ with HOME and pins no version', () => {
     const d = validateText(readFileSync(join(examples, 'path-binary.yaml'), 'utf8'), 'path-binary.yaml', env);
-    expect(d.services.livekit?.install).toEqual({ method: 'path', path: join(home, 'bin/livekit-server') });
-    expect(d.services.livekit?.version).toBe('');
+    expect(livekitOf(d)?.install).toEqual({ method: 'path', path: join(home, 'bin/livekit-server') });
+    expect(livekitOf(d)?.version).toBe('');
   });
 
   it('lan.yaml binds a LAN address with its secret read from a private file', () => {
     const d = validateText(readFileSync(join(examples, 'lan.yaml'), 'utf8'), 'lan.yaml', env);
-    const lk = d.services.livekit;
+    const lk = livekitOf(d);
     expect(lk?.bindAddresses).toEqual(['127.0.0.1', '192.168.1.20']);
     expect(lk?.keys).toEqual({ kind: 'declared', entries: { 'voicemode-lan': FILE_SECRET } });
     expect(lk?.health.timeoutMs).toBe(45_000);
@@ -101,7 +102,7 @@ describe('vm init file', () => {
   });
 
   it('the built-in default pins LiveKit and listens on loopback only', () => {
-    const lk = defaultDesired().services.livekit;
+    const lk = livekitOf(defaultDesired());
     expect(lk?.version).toBe(DEFAULT_LIVEKIT_VERSION);
     expect(lk?.bindAddresses).toEqual(['127.0.0.1']);
     expect(lk?.bindAddresses.every(isLoopback)).toBe(true);

@@ -1,11 +1,12 @@
 // Safe by default: off loopback, vm refuses a weak secret and dev mode, unless the file says
-// allow_insecure: true, and then every plan warns (specWarnings).
+// allow_insecure: true, and then every plan warns (exposureWarnings).
 
 import { describe, expect, it } from 'vitest';
 import { SpecError, formatProblem } from '../../src/errors.js';
 import type { DesiredState } from '../../src/model.js';
 import { defaultDesired } from '../../src/spec/default.js';
-import { isLoopback, specWarnings } from '../../src/spec/exposure.js';
+import { exposureWarnings, isLoopback } from '../../src/spec/exposure.js';
+import { livekitOf } from '../helpers/desired.js';
 import { validateText } from '../../src/spec/load.js';
 
 const LONG = 'Zq8vN3kP1xR7mT5wB2cY9dF4gH6jL0sA'; // 32 characters
@@ -123,7 +124,8 @@ describe('allow_insecure: true', () => {
   });
 
   it('and every plan then warns, without the secrets', () => {
-    const warnings = specWarnings(desired(insecure));
+    const lkd = livekitOf(desired(insecure));
+    const warnings = lkd === undefined ? [] : exposureWarnings(lkd);
     expect(warnings).toEqual([
       'LiveKit listens on 0.0.0.0 (bind_addresses[0], every interface) and the secret of key "lan" is shorter than 32 characters (allowed by allow_insecure: true)',
       `LiveKit listens on 0.0.0.0 (bind_addresses[0], every interface) and the secret of key "devkey" is LiveKit's well-known development secret (allowed by allow_insecure: true)`,
@@ -132,20 +134,18 @@ describe('allow_insecure: true', () => {
     expect(warnings.join('\n')).not.toContain(SHORT);
   });
 
-  it('dev mode is warned about once the model carries it', () => {
-    const d = desired(insecure);
-    const lkWithDev = { ...d.services.livekit, dev: true } as NonNullable<DesiredState['services']['livekit']>;
-    expect(specWarnings({ ...d, services: { livekit: lkWithDev } }).at(-1)).toBe(
-      'LiveKit listens on 0.0.0.0 (bind_addresses[0], every interface) in dev mode, which serves /debug/pprof (allowed by allow_insecure: true)',
-    );
-  });
+
 
   it('must be true or false', () => {
     expect(problems(lk('    allow_insecure: 1\n'))).toEqual(['vm.yaml:5:21: allow_insecure must be true or false, got 1 (at /services/livekit/allow_insecure)']);
   });
 });
 
-describe('specWarnings', () => {
+describe('exposureWarnings', () => {
+  const specWarnings = (d: DesiredState): string[] => {
+    const l = livekitOf(d);
+    return l === undefined ? [] : exposureWarnings(l);
+  };
   it('the built-in default warns about nothing', () => {
     expect(specWarnings(defaultDesired())).toEqual([]);
   });

@@ -1,5 +1,6 @@
 // What a user sees for a file that is not clean YAML (or not text at all).
 
+import { livekitOf } from '../helpers/desired.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,7 +91,7 @@ describe('hostile files', () => {
 
   it('a few aliases are fine', () => {
     const d = validateText('version: 1\nservices:\n  livekit:\n    version: &v 1.9.0\n    keys: { a: *v }\n', 'vm.yaml', env);
-    expect(d.services.livekit?.keys).toEqual({ kind: 'declared', entries: { a: '1.9.0' } });
+    expect(livekitOf(d)?.keys).toEqual({ kind: 'declared', entries: { a: '1.9.0' } });
   });
 
   it('10,000 nested [ are refused quickly, at the 33rd level, with one problem', () => {

@@ -1,5 +1,6 @@
 // Cross-field rules: what a user sees when values are each fine but do not fit together.
 
+import { livekitOf } from '../helpers/desired.js';
 import { describe, expect, it } from 'vitest';
 import { SpecError, formatProblem } from '../../src/errors.js';
 import { validateText } from '../../src/spec/load.js';
@@ -116,7 +117,7 @@ describe('other checks that need code', () => {
     expect(problems(text, {})).toEqual([
       'vm.yaml:4:36: path starts with ~/ but HOME is not set to an absolute path; write the full path (at /services/livekit/install/path)',
     ]);
-    expect(validateText(text, 'vm.yaml', { HOME: '/home/u' }).services.livekit?.install).toEqual({ method: 'path', path: '/home/u/bin/livekit-server' });
+    expect(livekitOf(validateText(text, 'vm.yaml', { HOME: '/home/u' }))?.install).toEqual({ method: 'path', path: '/home/u/bin/livekit-server' });
   });
 
   it('schema problems and rule problems are reported together', () => {

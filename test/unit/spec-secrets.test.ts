@@ -2,6 +2,7 @@
 // services file can live in dotfiles. What a user sees when the secret cannot be had, located at
 // the reference, and never the secret itself.
 
+import { livekitOf } from '../helpers/desired.js';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ function secretFile(name: string, content: string | Uint8Array, mode = 0o600): s
 }
 
 function entries(text: string, env: Record<string, string | undefined> = { HOME: home }, opts?: ValidateOptions): Readonly<Record<string, string>> | undefined {
-  const keys = validateText(text, 'vm.yaml', env, opts).services.livekit?.keys;
+  const keys = livekitOf(validateText(text, 'vm.yaml', env, opts))?.keys;
   return keys?.kind === 'declared' ? keys.entries : undefined;
 }
 

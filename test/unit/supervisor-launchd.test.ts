@@ -8,7 +8,7 @@ import type { ServiceSpec } from '../../src/model.js';
 import type { Host } from '../../src/platform/host.js';
 import { nodeHost } from '../../src/platform/node-host.js';
 import { launchdSupervisor as sup } from '../../src/platform/supervisors/launchd.js';
-import { LAUNCHD_PATH, renderPlist } from '../../src/services/livekit/render-plist.js';
+import { LAUNCHD_PATH, renderPlist } from '../../src/resources/plist.js';
 import { fakeLaunchctl, type FakeBin } from '../helpers/fakes.js';
 import { setUpLiveKit, type LiveKitHome } from '../helpers/livekit-home.js';
 import { parsePlist } from '../helpers/plist.js';

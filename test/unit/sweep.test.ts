@@ -1,11 +1,11 @@
 // What an interrupted run leaves behind is swept; nothing else is touched. Real files, temp HOME.
 
+import { livekitPathsFor } from '../helpers/desired.js';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweepLeftovers } from '../../src/apply/sweep.js';
-import { resolvePaths } from '../../src/paths.js';
 import { nodeHost } from '../../src/platform/node-host.js';
 
 let home: string;
@@ -17,7 +17,7 @@ afterEach(async () => rm(home, { recursive: true, force: true }));
 describe('sweeping leftovers of an interrupted run', () => {
   it('removes temp files and unfinished versions, and keeps everything else', async () => {
     const env = { HOME: home };
-    const p = resolvePaths(env).livekit;
+    const p = livekitPathsFor(env);
     const unitDir = join(home, '.config', 'systemd', 'user');
     for (const d of [p.dir, join(p.versionsDir, '1.9.0'), join(p.versionsDir, '1.9.1'), unitDir, join(home, '.voicemode', 'state')]) await mkdir(d, { recursive: true });
     const keep = [p.config, p.keyFile, join(p.versionsDir, '1.9.0', 'livekit-server'), p.unitFile, join(unitDir, 'someone-else.service'), join(unitDir, '.someone-else.service.tmp'), p.writtenRecord];

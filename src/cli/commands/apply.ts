@@ -1,14 +1,13 @@
-import { recordVersion } from '../../services/livekit/version-record.js';
-import { applyPlan, refuseBlocked, StepFailedError, type ApplyReporter } from '../../apply/apply.js';
+import { afterConverged, applyPlan, refuseBlocked, StepFailedError, type ApplyReporter } from '../../apply/apply.js';
 import { rotateLogs } from '../../apply/rotate-logs.js';
-import { sweepLeftovers } from '../../apply/sweep.js';
+import { sweepAll } from '../../apply/sweep.js';
 import { UserError } from '../../errors.js';
-import type { DesiredState, Paths, Step } from '../../model.js';
+import type { DesiredState, Roots, Step } from '../../model.js';
 import { planToJson } from '../../plan/plan.js';
 import type { Host } from '../../platform/host.js';
 import { acquireLock, applyLockPath, describeHolder } from '../../platform/lock.js';
 import { planContext, snapshot, type Snapshot } from '../../reconcile.js';
-import type { PlanContext } from '../../services/livekit/plan.js';
+import type { PlanContext } from '../../plan/context.js';
 import { parseDuration } from '../../spec/normalise.js';
 import { describeSource, loadContext } from '../context.js';
 import { EXIT, reportError } from '../exit.js';
@@ -37,12 +36,12 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
   if (first.plan.steps.length === 0) {
     // Converged: remember the binary's answer so the next plan need not run it (a no-op when
     // the record says so already; see version-record.ts).
-    await recordVersion(host, first.paths.livekit.versionRecord, first.observed.livekit?.binary);
+    await afterConverged(host, first, first);
     if (json) io.stdout.write(`${JSON.stringify({ ...planToJson(first.plan), converged: true, applied: [] })}\n`);
     return EXIT.ok;
   }
   await confirm(io, o.yes === true, first.plan.steps.length);
-  const lock = await acquireLock(lockFile(first.paths), {
+  const lock = await acquireLock(lockFile(first.roots), {
     timeoutMs: lockTimeoutMs,
     onWait: (h) => io.stderr.write(`vm: waiting for the apply lock, held by ${describeHolder(h, Date.now())}\n`),
     onTakeover: (h, why) => io.stderr.write(`vm: took over a stale apply lock${h === undefined ? '' : ` of pid ${h.pid}`}: ${why}\n`),
@@ -55,10 +54,9 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
 }
 
 async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: DesiredState, ctx: PlanContext, first: Snapshot, json: boolean): Promise<number> {
-  const swept = await sweepLeftovers(host, first.paths.livekit);
+  const swept = await sweepAll(host, first);
   if (swept > 0 && !json) io.stderr.write(`vm: removed ${swept} temp file(s) left by an interrupted run\n`);
-  const rotated = await rotateLogs(host, desired);
-  if (rotated !== undefined && !json) io.stderr.write(`vm: ${rotated}\n`);
+  for (const line of await rotateLogs(host, desired)) if (!json) io.stderr.write(`vm: ${line}\n`);
   // Observe again under the lock: whoever held it may have changed the machine meanwhile
   // (level-triggered: the plan taken is the one that fits the machine now).
   const before = await snapshot(host, desired, ctx);
@@ -93,16 +91,19 @@ async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: Desire
     const result = await applyPlan(host, desired, before, ctx, reporter, { rollback: o.rollback !== false });
     if (json) io.stdout.write(`${JSON.stringify(applyJson(before.plan, applied, true))}\n`);
     else {
-      const rt = result.after.observed.livekit?.runtime;
-      const now = rt?.running === true ? `running (pid ${rt.pid}) and healthy` : rt === undefined ? 'removed' : `not running (${rt.state})`;
-      io.stdout.write(`\nApplied ${applied.length} steps in ${fmtMs(host.now() - t0)}. livekit is converged: ${now}.\n`);
+      const now = result.after.services.map((s) => {
+        const rt = s.observed.runtime;
+        const state = s.desired.state === 'absent' ? 'removed' : rt?.running === true ? `running (pid ${rt.pid}) and healthy` : rt === undefined ? 'removed' : `not running (${rt.state})`;
+        return `${s.name} is converged: ${state}`;
+      });
+      io.stdout.write(`\nApplied ${applied.length} steps in ${fmtMs(host.now() - t0)}. ${now.join('; ')}.\n`);
     }
     return EXIT.ok;
   } catch (e) {
     if (json) io.stdout.write(`${JSON.stringify({ ...applyJson(before.plan, applied, false), error: e instanceof Error ? e.message : String(e) })}\n`);
     const code = reportError(e, io.stderr);
     if (e instanceof StepFailedError && e.logTail.length > 0) {
-      io.stderr.write(`last lines of the LiveKit log:\n${e.logTail.map((l) => `  | ${l}`).join('\n')}\n`);
+      io.stderr.write(`last lines of the ${e.restored.title} log:\n${e.logTail.map((l) => `  | ${l}`).join('\n')}\n`);
     }
     return code;
   }
@@ -137,8 +138,8 @@ function progressPrinter(io: CliIo): (label: string, received: number, total: nu
   };
 }
 
-export function lockFile(paths: Paths): string {
-  return applyLockPath(paths.voicemodeHome);
+export function lockFile(roots: Roots): string {
+  return applyLockPath(roots.voicemodeHome);
 }
 
 function fmtMs(ms: number): string {

@@ -9,13 +9,13 @@ import type { FileHandle } from 'node:fs/promises';
 import * as fs from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { UserError } from '../../errors.js';
-import { resolvePaths } from '../../paths.js';
+import { resolveRoots, servicePaths } from '../../paths.js';
+import { PRESET_NAMES } from '../../services/registry.js';
 import { rotatedPath } from '../../platform/log-rotate.js';
 import { sleep } from '../../platform/sleep.js';
 import { EXIT } from '../exit.js';
 import type { CliIo, Output } from '../io.js';
 
-const SERVICES = ['livekit'] as const;
 const POLL_MS = 200;
 /** How much of what was printed is kept, to find the same place again after a rotation. */
 const RECENT_BYTES = 4096;
@@ -28,16 +28,20 @@ export interface LogsFlags {
 
 export async function logsCommand(io: CliIo, service: string | undefined, o: LogsFlags): Promise<number> {
   const name = service ?? 'livekit';
-  if (!(SERVICES as readonly string[]).includes(name)) {
-    throw new UserError('USAGE', `unknown service "${name}"`, `services: ${SERVICES.join(', ')}`);
+  const roots = resolveRoots(io.env);
+  // Without reading the file, a service is one of the well-known names or one that has logged.
+  const logged = (await fs.readdir(`${roots.voicemodeHome}/logs`).catch(() => [] as string[])).filter((n) => n !== 'vm');
+  const known = [...new Set([...PRESET_NAMES, ...logged])];
+  if (!known.includes(name)) {
+    throw new UserError('USAGE', `unknown service ${JSON.stringify(name)}`, `services: ${known.join(', ')}`);
   }
   const count = o.lines ?? '50';
   if (!/^\d+$/.test(count)) throw new UserError('USAGE', `-n wants a number of lines, got "${count}"`);
-  const logFile = resolvePaths(io.env).livekit.logFile;
+  const logFile = servicePaths(roots, name).logFile;
 
   const last = await lastLines(logFile, Number(count));
   if (last === undefined) {
-    io.stderr.write(`no log yet at ${logFile}: LiveKit has not run under vm${o.follow === true ? ' (waiting for it; Ctrl-C to stop)' : ''}\n`);
+    io.stderr.write(`no log yet at ${logFile}: ${name === 'livekit' ? 'LiveKit' : name} has not run under vm${o.follow === true ? ' (waiting for it; Ctrl-C to stop)' : ''}\n`);
     if (o.follow !== true) return EXIT.ok;
   } else {
     const text = last.text.toString('utf8');

@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { rotateLogs } from '../../apply/rotate-logs.js';
 import { packageRoot, readAsset } from '../../assets.js';
 import { UserError } from '../../errors.js';
-import { resolvePaths } from '../../paths.js';
+import { resolveRoots } from '../../paths.js';
 import { nodeHost } from '../../platform/node-host.js';
 import { loadDesired } from '../../spec/load.js';
 import { parseDuration } from '../../spec/normalise.js';
@@ -54,7 +54,7 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
       intervalMs: ms('interval', o.interval, '30s'),
       debounceMs: ms('debounce', o.debounce, '200ms'),
       lockTimeoutMs: ms('lock-timeout', o.lockTimeout, '30s'),
-      lockFile: (d) => lockFile(resolvePaths(io.env, d.services.livekit)),
+      lockFile: () => lockFile(resolveRoots(io.env)),
       retry: { ...DEFAULT_RETRY, maxFailures },
       rotateLogs: (d) => rotateLogs(host, d),
       afterCycle: tidy,
@@ -75,7 +75,7 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
 async function serviceCommand(io: CliIo, o: WatchFlags): Promise<number> {
   const host = nodeHost(io.env);
   const desired = await loadDesired({ ...(o.file === undefined ? {} : { file: o.file }), cwd: io.cwd, env: io.env });
-  const paths = resolvePaths(io.env, desired.services.livekit);
+  const paths = resolveRoots(io.env);
   const { installWatchService, uninstallWatchService } = await import('../../watch/service.js');
   // What the service runs: this installation's own entry point.
   const vmBin = join(packageRoot(), 'bin', 'vm.cjs');

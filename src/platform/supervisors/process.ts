@@ -88,8 +88,8 @@ async function start(host: Host, svc: ServiceSpec): Promise<void> {
       startedAtMs = host.now();
       // detached: setsid(), so LiveKit has no terminal and outlives vm and its process group.
       // stdin is /dev/null; cwd is vm's log directory (under HOME, never /).
-      const env = Object.fromEntries(ENV_KEPT.flatMap((k) => (host.env[k] === undefined ? [] : [[k, host.env[k]]])));
-      child = spawn(svc.binary, svc.args, { detached: true, stdio: ['ignore', log, log], cwd: dirname(svc.logFile), env });
+      const env = { ...Object.fromEntries(ENV_KEPT.flatMap((k) => (host.env[k] === undefined ? [] : [[k, host.env[k]]]))), ...svc.env };
+      child = spawn(svc.binary, svc.args, { detached: true, stdio: ['ignore', log, log], cwd: svc.workingDir ?? dirname(svc.logFile), env });
       await new Promise<void>((resolve, reject) => child.once('spawn', resolve).once('error', reject));
     } finally {
       closeSync(log);

@@ -2,12 +2,12 @@
 // Probes run concurrently: `vm plan` waits for the slowest, not for the sum.
 
 import { join } from 'node:path';
-import type { BinaryState, FileState, HealthState, LiveKitDesired, LiveKitObserved, RuntimeState, ServicePaths, SupervisorKind, SupervisorState } from '../../model.js';
-import { UserError } from '../../errors.js';
+import type { BinaryState, FileState, HealthState, LiveKitDesired, LiveKitObserved, LiveKitPaths } from '../../model.js';
+import type { Facts } from '../../facts/facts.js';
 import type { Host } from '../../platform/host.js';
-import { supervisorFor } from '../../platform/supervisor.js';
 import { portHolder } from '../../platform/port-holder.js';
-import { parseRecord } from './ownership.js';
+import { observeHealth } from '../../resources/health.js';
+import { parseRecord } from '../../resources/ownership.js';
 import { healthUrl } from './render.js';
 import { serviceSpec } from './supervision.js';
 import { fileIdentity, parseVersionRecord } from './version-record.js';
@@ -34,14 +34,14 @@ export interface SlowAnswers {
 
 const LATEST_TTL_MS = 15 * 60_000;
 
-export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: ServicePaths, wanted: 'auto' | SupervisorKind, versions?: VersionCache, slow?: SlowAnswers): Promise<LiveKitObserved> {
+export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: LiveKitPaths, facts: Facts, versions?: VersionCache, slow?: SlowAnswers): Promise<LiveKitObserved> {
   const binaryPath = d.install.method === 'brew' ? (slow?.brewBinary ?? (await brewBinary(host))) : paths.binary;
   if (slow !== undefined && d.install.method === 'brew') slow.brewBinary = binaryPath;
   // One round of concurrent probes: the systemd unit file, vm's record and lingering are read
   // before the supervisor is known (they are cheap, and systemd is the common case), so the plan
   // waits for one round trip, not two.
   const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health, unitFile, written, lingering] = await Promise.all([
-    observeSupervisor(host, wanted, (kind) => serviceSpec(d, paths, kind, binaryPath)),
+    facts.supervise((kind) => serviceSpec(d, paths, kind, binaryPath)),
     observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script', versions, paths.versionRecord),
     host.readdir(paths.versionsDir).then((names) => names.filter((n) => VERSION_DIR.test(n))),
     d.version === 'latest' && d.install.method === 'release' ? latestOf(host, d.install.baseUrl, slow) : Promise.resolve(undefined),
@@ -50,10 +50,10 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     host.readFile(paths.keyFile),
     host.stat(paths.dir),
     host.stat(paths.logDir),
-    observeHealth(host, healthUrl(d)),
+    observeHealth(host, healthUrl(d), 'livekit'),
     host.readFile(paths.unitFile),
     host.readFile(paths.writtenRecord).then(parseRecord),
-    host.platform === 'linux' ? observeLingering(host) : Promise.resolve(undefined),
+    facts.lingering(),
   ]);
   const kind = sup.supervisor.kind === 'unavailable' ? undefined : sup.supervisor.kind;
   const [definition, holder] = await Promise.all([
@@ -61,6 +61,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     health.kind === 'healthy' ? Promise.resolve(undefined) : portHolder(host, d.port),
   ]);
   return {
+    kind: 'livekit',
     supervisor: sup.supervisor,
     binary,
     installedVersions,
@@ -78,31 +79,6 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     runtime: sup.runtime,
     health,
   };
-}
-
-/**
- * Which supervisor runs LiveKit here. `auto`: systemd when a user manager answers, launchd on
- * macOS, otherwise vm's own process supervisor. The systemd probe is also systemd's state read.
- */
-export async function observeSupervisor(
-  host: Host,
-  wanted: 'auto' | SupervisorKind,
-  spec: (kind: SupervisorKind) => import('../../model.js').ServiceSpec,
-): Promise<{ supervisor: SupervisorState; runtime: RuntimeState | undefined }> {
-  const tryKind = async (kind: SupervisorKind, why: string) => {
-    try {
-      const runtime = await (await supervisorFor(kind)).observe(host, spec(kind));
-      return { supervisor: { kind, why } as SupervisorState, runtime };
-    } catch (e) {
-      if (e instanceof UserError && e.code === 'SUPERVISOR_UNAVAILABLE') return { supervisor: { kind: 'unavailable', wanted, why: e.message } as SupervisorState, runtime: undefined };
-      throw e;
-    }
-  };
-  if (wanted !== 'auto') return tryKind(wanted, `supervisor: ${wanted} in the file`);
-  if (host.platform === 'darwin') return tryKind('launchd', 'auto: macOS');
-  const systemd = await tryKind('systemd', 'auto: a systemd user manager answers');
-  if (systemd.supervisor.kind !== 'unavailable') return systemd;
-  return tryKind('process', `auto: no systemd user manager (${systemd.supervisor.why}); vm supervises the process itself`);
 }
 
 /**
@@ -134,25 +110,6 @@ async function runVersion(host: Host, path: string): Promise<{ version: string }
   const m = /version\s+v?(\d+\.\d+\.\d+)/.exec(r.stdout);
   if (r.code !== 0 || m?.[1] === undefined) return { detail: r.error ?? `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`.trim() };
   return { version: m[1] };
-}
-
-export async function observeHealth(host: Host, url: string, timeoutMs = 1_000): Promise<HealthState> {
-  return classifyHealth(await host.httpGet(url, timeoutMs));
-}
-
-export function classifyHealth(r: Awaited<ReturnType<Host['httpGet']>>): HealthState {
-  if (!r.ok) return { kind: 'unhealthy', detail: r.error };
-  // Only `/` says whether LiveKit is ready; there is no /health endpoint (FACTS.md).
-  if (r.status === 200 && r.body.trim() === 'OK') return { kind: 'healthy' };
-  if (r.status === 406) return { kind: 'starting', status: 406 };
-  return { kind: 'unhealthy', detail: `GET / answered ${r.status}` };
-}
-
-/** logind keeps one file per lingering user; no logind (containers, WSL) → unknown. */
-async function observeLingering(host: Host): Promise<boolean | undefined> {
-  const user = host.env['USER'] ?? host.env['LOGNAME'];
-  if (user === undefined || (await host.stat('/var/lib/systemd/linger')) === undefined) return undefined;
-  return (await host.stat(join('/var/lib/systemd/linger', user))) !== undefined;
 }
 
 async function latestOf(host: Host, baseUrl: string, slow: SlowAnswers | undefined): Promise<NonNullable<LiveKitObserved['latest']>> {

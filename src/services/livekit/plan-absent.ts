@@ -1,17 +1,17 @@
 // `state: absent`: stop, disable, and remove what vm put there. Pure.
 // Logs stay unless `remove_data: true`; a Homebrew or install.path binary is never removed.
 
-import type { Effect, LiveKitDesired, LiveKitObserved, ResourceKind, ServicePaths, ServiceSpec, Step, StepAction } from '../../model.js';
+import type { Effect, LiveKitDesired, LiveKitObserved, ResourceKind, LiveKitPaths, ServiceSpec, Step, StepAction } from '../../model.js';
 
 export interface AbsentPlan {
   readonly steps: Step[];
   readonly notes: string[];
 }
 
-export function planAbsent(d: LiveKitDesired, o: LiveKitObserved, paths: ServicePaths, svc: ServiceSpec | undefined): AbsentPlan {
+export function planAbsent(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKitPaths, svc: ServiceSpec | undefined): AbsentPlan {
   const steps: Step[] = [];
   const notes: string[] = [];
-  const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect) => steps.push({ service: 'livekit', resource, action, reason, effect });
+  const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect) => steps.push({ service: d.name, resource, action, reason, effect });
   const rt = o.runtime;
   const kind = o.supervisor.kind;
 

@@ -1,6 +1,6 @@
 // The binary's step: which version is wanted and how it gets there, per install method. Pure.
 
-import type { Effect, LiveKitDesired, LiveKitObserved, ServicePaths } from '../../model.js';
+import type { Effect, LiveKitDesired, LiveKitObserved, LiveKitPaths } from '../../model.js';
 
 export interface BinaryPlan {
   /** The version that should run ('' when the file pins none). */
@@ -11,7 +11,7 @@ export interface BinaryPlan {
   readonly warnings: string[];
 }
 
-export function planBinary(d: LiveKitDesired, o: LiveKitObserved, paths: ServicePaths): BinaryPlan {
+export function planBinary(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKitPaths): BinaryPlan {
   const blockers: string[] = [];
   const warnings: string[] = [];
   let want = d.version;

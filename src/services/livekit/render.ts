@@ -4,8 +4,7 @@
 // (FACTS.md) an unknown key makes it print an error and exit 0.
 
 import { parse, stringify } from 'yaml';
-import type { LiveKitDesired, ServicePaths, ServiceSpec } from '../../model.js';
-import { execArg, pathValue } from './systemd-escape.js';
+import type { LiveKitDesired, LiveKitPaths } from '../../model.js';
 
 const MANAGED = '# Managed by vm (Voice Mode). `vm apply` rewrites this file: change voicemode.services.yaml instead.\n';
 
@@ -14,7 +13,7 @@ const MANAGED = '# Managed by vm (Voice Mode). `vm apply` rewrites this file: ch
 const configs = new WeakMap<LiveKitDesired, { keyFile: string; text: string }>();
 let lastKeyFile: { entries: string; text: string } | undefined;
 
-export function renderConfig(d: LiveKitDesired, paths: ServicePaths): string {
+export function renderConfig(d: LiveKitDesired, paths: LiveKitPaths): string {
   const known = configs.get(d);
   if (known !== undefined && known.keyFile === paths.keyFile) return known.text;
   const text = renderConfigText(d, paths);
@@ -22,7 +21,7 @@ export function renderConfig(d: LiveKitDesired, paths: ServicePaths): string {
   return text;
 }
 
-function renderConfigText(d: LiveKitDesired, paths: ServicePaths): string {
+function renderConfigText(d: LiveKitDesired, paths: LiveKitPaths): string {
   const config = {
     port: d.port,
     bind_addresses: [...d.bindAddresses],
@@ -56,18 +55,6 @@ export function renderKeyFile(entries: Readonly<Record<string, string>>): string
 /** The same file with every secret replaced, for diffs and plan output. */
 export function redactKeyFile(entries: Readonly<Record<string, string>>): string {
   return renderKeyFile(Object.fromEntries(Object.keys(entries).map((k) => [k, '(sensitive)'])));
-}
-
-export function renderUnit(template: string, svc: ServiceSpec): string {
-  const values: Record<string, string> = {
-    exec_start: [svc.binary, ...svc.args].map(execArg).join(' '),
-    log_file: pathValue(svc.logFile),
-  };
-  return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
-    const v = values[name];
-    if (v === undefined) throw new Error(`unit template has an unknown placeholder {{${name}}}`);
-    return v;
-  });
 }
 
 /** Where to ask for health: loopback when LiveKit listens there, else its first address. */

@@ -1,13 +1,14 @@
 // What runs LiveKit, for each supervisor, from one ServiceSpec: the same binary, arguments and
 // log file whether systemd, launchd or vm's own process supervisor runs it. Pure.
 
-import type { LiveKitDesired, ServicePaths, ServiceSpec, SupervisorKind } from '../../model.js';
-import { renderPlist } from './render-plist.js';
-import { renderUnit } from './render.js';
+import type { LiveKitDesired, LiveKitPaths, ServiceSpec, SupervisorKind } from '../../model.js';
+import { renderPlist } from '../../resources/plist.js';
+import { renderUnit } from '../../resources/unit.js';
 
-export function serviceSpec(d: Pick<LiveKitDesired, 'autostart'>, paths: ServicePaths, kind: SupervisorKind, binary: string): ServiceSpec {
+export function serviceSpec(d: Pick<LiveKitDesired, 'autostart'>, paths: LiveKitPaths, kind: SupervisorKind, binary: string): ServiceSpec {
   return {
     name: 'livekit',
+    title: 'LiveKit',
     label: kind === 'systemd' ? paths.unitName : paths.launchdLabel,
     binary,
     // Only the config path: keys live in the key file it names, never in arguments.

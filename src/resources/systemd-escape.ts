@@ -25,3 +25,11 @@ function assertSingleLine(value: string): void {
     throw new Error(`refusing to put a control character into a unit file: ${JSON.stringify(value)}`);
   }
 }
+
+/** One Environment= assignment: `"NAME=value"`, with `\`, `"` and `%` escaped (no `$` expansion there). */
+export function envAssignment(name: string, value: string): string {
+  assertSingleLine(name);
+  assertSingleLine(value);
+  const escaped = `${name}=${value}`.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('%', '%%');
+  return `"${escaped}"`;
+}

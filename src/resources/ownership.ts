@@ -1,7 +1,7 @@
 // Whose is a file at a managed path? Pure. vm overwrites its own files; a hand edit of one is
 // kept as a backup first; a file vm never wrote is not touched without --force.
 
-import type { FileState, WrittenRecord } from '../../model.js';
+import type { FileState, WrittenRecord } from '../model.js';
 
 /** Every file vm renders carries this line, so vm knows its files even without a record. */
 export const MANAGED_MARK = 'Managed by vm (Voice Mode)';

@@ -1,7 +1,7 @@
-// The LaunchAgent plist for LiveKit. Pure. Every value is XML-escaped: paths come from the
+// A LaunchAgent plist, from one ServiceSpec (LiveKit's, any service's, vm watch's). Pure. Every value is XML-escaped: paths come from the
 // user's file and must not be able to add keys.
 
-import type { ServiceSpec } from '../../model.js';
+import type { ServiceSpec } from '../model.js';
 
 /** Homebrew's prefixes (Apple silicon, Intel) first, so a brew-installed LiveKit is found. */
 export const LAUNCHD_PATH = '/opt/homebrew/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin';
@@ -29,9 +29,11 @@ export function renderPlist(svc: ServiceSpec): string {
     '  <key>ThrottleInterval</key><integer>5</integer>',
     `  <key>StandardOutPath</key>${str(svc.logFile)}`,
     `  <key>StandardErrorPath</key>${str(svc.logFile)}`,
+    ...(svc.workingDir === undefined ? [] : [`  <key>WorkingDirectory</key>${str(svc.workingDir)}`]),
     '  <key>EnvironmentVariables</key>',
     '  <dict>',
     `    <key>PATH</key>${str(LAUNCHD_PATH)}`,
+    ...Object.entries(svc.env ?? {}).map(([k, v]) => `    <key>${xml(k)}</key>${str(v)}`),
     '  </dict>',
     '</dict>',
     '</plist>',

@@ -1,0 +1,116 @@
+// A supervised process: the supervisor's definition (systemd unit or launchd plist; none for
+// vm's own process supervisor), its loaded copy, enablement at login, running, and healthy.
+// Planning these is the same for every kind of service; each kind brings the ServiceSpec, the
+// rendered definition, its health URL and why a running process is stale. Pure.
+//
+// A changed definition or file the process uses plans exactly one restart; a stopped service
+// plans a start instead. Every start or restart is followed by a wait for health: a program may
+// exit 0 on a config error (livekit-server does), so only the health check says it works.
+
+import type { Effect, FileState, HealthCheck, HealthState, ResourceKind, RuntimeState, ServiceName, ServiceSpec, ServiceState, StepAction, SupervisorKind, SupervisorVerb } from '../model.js';
+import type { ServicePlan } from '../services/contract.js';
+import { DEFINITION_DIR_MODE, DEFINITION_FILE_MODE, fileProblem, planWrite, PRIVATE_DIR_MODE, type Ownership } from './managed-file.js';
+
+export interface SupervisedInput {
+  readonly service: ServiceName;
+  /** "LiveKit", "whisper", …: in reasons and warnings. */
+  readonly title: string;
+  readonly state: Exclude<ServiceState, 'absent'>;
+  readonly autostart: boolean;
+  readonly port: number;
+  readonly kind: SupervisorKind;
+  readonly svc: ServiceSpec;
+  /** The unit or plist text (undefined for the process supervisor). */
+  readonly definition: string | undefined;
+  readonly observed: {
+    readonly runtime: RuntimeState;
+    readonly definition: FileState;
+    readonly logDirMode: number | undefined;
+    readonly health: HealthState;
+    readonly portHolder?: { readonly pid: number; readonly command: string } | undefined;
+  };
+  readonly logDir: string;
+  readonly health: { readonly url: string; readonly check: HealthCheck; readonly timeoutMs: number };
+  /** Why the running process no longer matches what is on disk (files the kind rewrites). */
+  readonly restartBecause: readonly string[];
+  /** Files the process uses, with their mtimes: one written after it started makes it stale. */
+  readonly uses: ReadonlyArray<readonly [string, number | undefined]>;
+}
+
+export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Ownership): void {
+  const { kind, svc } = i;
+  const rt = i.observed.runtime;
+  const restartBecause = [...i.restartBecause];
+  const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect): void => {
+    out.steps.push({ service: i.service, resource, action, reason, effect });
+  };
+  const unitWord = kind === 'systemd' ? 'unit' : 'plist';
+
+  if (i.observed.logDirMode === undefined) {
+    // Neither systemd (append:) nor launchd creates the log's directory; the start would fail.
+    add('unit', 'create', `${i.logDir}: log directory missing`, { kind: 'mkdir', path: i.logDir, mode: PRIVATE_DIR_MODE });
+    // A running process keeps writing into the deleted file: only a restart reopens the log.
+    if (rt.running) restartBecause.push('log directory was removed');
+  }
+  let definitionWhy: string | undefined;
+  if (i.definition !== undefined && svc.definitionFile !== undefined) {
+    definitionWhy = fileProblem(i.observed.definition, i.definition, DEFINITION_FILE_MODE, () => `${unitWord} changed`);
+    if (definitionWhy !== undefined) {
+      planWrite(out, i.service, 'unit', definitionWhy, { path: svc.definitionFile, observed: i.observed.definition, content: i.definition, mode: DEFINITION_FILE_MODE, dirMode: DEFINITION_DIR_MODE }, own);
+      restartBecause.push(i.observed.definition.exists ? `${unitWord} changed` : `${unitWord} created`);
+    }
+  }
+  if (definitionWhy !== undefined || !rt.loaded) {
+    add('unit', kind === 'systemd' ? 'daemon-reload' : 'reload', definitionWhy !== undefined ? `${unitWord} file written` : rt.loadDetail, supervise(kind, 'reload', svc));
+    if (definitionWhy === undefined) restartBecause.push('definition reloaded');
+  }
+  if (rt.enabled === undefined) {
+    if (i.autostart) out.warnings.push(`the process supervisor cannot start ${i.title} at login (autostart needs systemd or launchd); until you log in and run vm, ${i.title} is not running`);
+  } else if (i.autostart !== rt.enabled) {
+    add('unit', i.autostart ? 'enable' : 'disable', `autostart: ${i.autostart} but the service is ${rt.enabled ? 'enabled' : 'not enabled'}`, supervise(kind, i.autostart ? 'enable' : 'disable', svc));
+  }
+
+  const wait: Effect = { kind: 'wait-healthy', url: i.health.url, check: i.health.check, timeoutMs: i.health.timeoutMs, supervisor: kind, service: svc };
+  const waitWhy = `wait until GET ${i.health.url} answers ${i.health.check === 'livekit' ? '200 OK' : '2xx'} (up to ${i.health.timeoutMs / 1000}s)`;
+  if (i.state === 'stopped') {
+    if (rt.running) add('running', 'stop', `state: stopped, but pid ${rt.pid} is running`, supervise(kind, 'stop', svc));
+    return;
+  }
+  const holder = i.observed.portHolder;
+  if (holder !== undefined && !(rt.running && holder.pid === rt.pid)) {
+    // The program would fail to listen (livekit-server prints "address already in use" and exits 0).
+    out.blockers.push(`port ${i.port} is in use by ${holder.pid > 0 ? `pid ${holder.pid} (${holder.command})` : holder.command}: ${i.title} cannot listen there; stop that process or choose another port`);
+    return;
+  }
+  if (rt.running && restartBecause.length === 0) restartBecause.push(...staleness(i.uses, rt.startedAtMs, rt.pid));
+  const health = i.observed.health;
+  if (!rt.running) {
+    add('running', 'start', `not running: ${rt.state}`, supervise(kind, 'start', svc));
+    add('healthy', 'wait-healthy', waitWhy, wait);
+  } else if (restartBecause.length > 0 && kind === 'launchd' && out.steps.some((s) => s.action === 'reload')) {
+    // For launchd a reload is bootout + bootstrap: the job already restarts with the new setup.
+    add('healthy', 'wait-healthy', waitWhy, wait);
+  } else if (restartBecause.length > 0) {
+    add('running', 'restart', `pid ${rt.pid} runs an old setup: ${restartBecause.join(', ')}`, supervise(kind, 'restart', svc));
+    add('healthy', 'wait-healthy', waitWhy, wait);
+  } else if (health.kind === 'unhealthy') {
+    add('running', 'restart', `pid ${rt.pid} is running but not healthy: ${health.detail}`, supervise(kind, 'restart', svc));
+    add('healthy', 'wait-healthy', waitWhy, wait);
+  } else if (health.kind === 'starting') {
+    add('healthy', 'wait-healthy', `still starting (GET → ${health.status}); ${waitWhy}`, wait);
+  }
+}
+
+export function supervise(kind: SupervisorKind, verb: SupervisorVerb, service: ServiceSpec): Effect {
+  return { kind: 'supervise', supervisor: kind, verb, service };
+}
+
+/**
+ * Files written after the running process started: it runs an older setup even though every
+ * file is right (e.g. vm was killed between writing the config and restarting). Level-triggered:
+ * the next plan sees it without remembering what the last run did.
+ */
+function staleness(uses: SupervisedInput['uses'], startedAtMs: number | undefined, pid: number): string[] {
+  if (startedAtMs === undefined) return [];
+  return uses.filter(([, m]) => m !== undefined && m > startedAtMs).map(([name]) => `${name} written after pid ${pid} started`);
+}

@@ -1,0 +1,90 @@
+// The planner of a supervised HTTP service (command, whisper, kokoro): the program it needs
+// (never installed or changed by vm: a blocker when missing), the model (downloaded and checked
+// when the file gives a url), then the supervised process as for every kind. Pure.
+
+import { basename } from 'node:path';
+import type { Effect, HttpObserved, HttpServiceDesired, ResourceKind, StepAction } from '../../model.js';
+import type { PlanContext } from '../../plan/context.js';
+import type { Ownership } from '../../resources/managed-file.js';
+import { planSupervised, supervise } from '../../resources/supervised.js';
+import type { ServicePlan } from '../contract.js';
+import type { HttpPaths } from './paths.js';
+import { httpHealthUrl, httpServiceSpec, renderHttpDefinition } from './spec.js';
+
+export function planHttp(d: HttpServiceDesired, o: HttpObserved, paths: HttpPaths, ctx: PlanContext): ServicePlan {
+  const out: ServicePlan = { steps: [], blockers: [], warnings: [], notes: [] };
+  const sup = o.supervisor;
+  const kind = sup.kind === 'unavailable' ? undefined : sup.kind;
+  const svc = kind === undefined ? undefined : httpServiceSpec(d, paths, kind);
+  const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect): void => {
+    out.steps.push({ service: d.name, resource, action, reason, effect });
+  };
+  if (sup.kind === 'unavailable') out.blockers.push(`no supervisor for ${d.name}: ${sup.why}`);
+  if (kind === 'systemd' && o.lingering === false && d.state !== 'absent') {
+    out.warnings.push(`lingering is off: systemd stops your user services when you log out; run \`loginctl enable-linger $USER\` to keep ${d.name} running`);
+  }
+
+  if (d.state === 'absent') {
+    const rt = o.runtime;
+    if (svc !== undefined && kind !== undefined) {
+      if (rt?.running === true) add('running', 'stop', `state: absent, but pid ${rt.pid} is running`, supervise(kind, 'stop', svc));
+      if (rt?.enabled === true) add('unit', 'disable', 'state: absent, but the service is enabled', supervise(kind, 'disable', svc));
+      if (o.definition.exists && svc.definitionFile !== undefined) {
+        add('unit', 'remove', `${svc.definitionFile}: state: absent`, { kind: 'remove', path: svc.definitionFile });
+        add('unit', kind === 'systemd' ? 'daemon-reload' : 'reload', 'unit file removed', supervise(kind, 'unload', svc));
+      }
+    }
+    // Models vm downloaded are vm's: they go. A model or program the user pointed at stays.
+    if (o.modelsDirExists) add('model', 'remove', `${paths.modelsDir}: state: absent (models vm downloaded)`, { kind: 'remove', path: paths.modelsDir });
+    if (d.model?.kind === 'path' && o.model?.exists === true) out.notes.push(`the model ${d.model.path} is yours: it stays`);
+    if (o.program.exists) out.notes.push(`${d.program} is not vm's to remove: it stays`);
+    if (o.logDirExists) {
+      if (d.removeData) add('data', 'remove', `${paths.logDir}: state: absent with remove_data: true`, { kind: 'remove', path: paths.logDir });
+      else out.notes.push(`logs are kept in ${paths.logDir} (remove_data: true deletes them)`);
+    }
+    return out;
+  }
+
+  // What vm never installs: the program (or kokoro's checkout) and a working directory.
+  const restartBecause: string[] = [];
+  if (!o.program.exists) out.blockers.push(`${d.name}: ${d.program} does not exist (vm never installs or changes it)`);
+  else if (o.program.kind === 'file' && !o.program.executable) out.blockers.push(`${d.name}: ${d.program} is not executable (chmod +x it)`);
+  if (d.workingDir !== undefined && o.workingDir?.exists !== true) out.blockers.push(`${d.name}: working directory ${d.workingDir} does not exist`);
+
+  // The model: the user's file must be there; a url is downloaded and checked before use.
+  const m = d.model;
+  if (m !== undefined && o.model?.exists !== true) {
+    if (m.kind === 'path') out.blockers.push(`${d.name}: model ${m.path} does not exist (download it, or give model.url and model.sha256)`);
+    else {
+      add('model', 'install', `${m.path}: missing; download ${m.url} and check its sha256`, { kind: 'download', url: m.url, sha256: m.sha256, path: m.path, label: `${d.name} model ${basename(m.path)}` });
+      restartBecause.push('model downloaded');
+    }
+  }
+  if (kind === undefined || svc === undefined || o.runtime === undefined) return out;
+
+  const own: Ownership = { written: o.written, salt: o.written.salt ?? ctx.freshSalt(), stateFile: paths.writtenRecord, hmac: ctx.hmac, force: ctx.force };
+  planSupervised(
+    out,
+    {
+      service: d.name,
+      title: d.name,
+      state: d.state,
+      autostart: d.autostart,
+      port: d.port,
+      kind,
+      svc,
+      definition: renderHttpDefinition(kind, svc, ctx.templates.service),
+      observed: { runtime: o.runtime, definition: o.definition, logDirMode: o.logDirMode, health: o.health, portHolder: o.portHolder },
+      logDir: paths.logDir,
+      health: { url: httpHealthUrl(d), check: 'http', timeoutMs: d.health.timeoutMs },
+      restartBecause,
+      uses: [
+        ['program', o.program.exists && o.program.kind === 'file' ? o.program.mtimeMs : undefined],
+        ['model', o.model?.exists === true ? o.model.mtimeMs : undefined],
+        ['unit', o.definition.exists ? o.definition.mtimeMs : undefined],
+      ],
+    },
+    own,
+  );
+  return out;
+}

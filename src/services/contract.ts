@@ -1,0 +1,76 @@
+// The one contract every kind of service implements (LiveKit, whisper, kokoro, command). The
+// core (reconcile, plan, apply, status, watch, logs) iterates the file's services and asks the
+// registry (./registry.ts) for each one's kind; it never names a kind itself.
+//
+// What each member must guarantee:
+//   paths      pure; the same for the same environment and desired state.
+//   observe    never changes anything; everything absent is a value, never an exception
+//              (a UserError only for "this cannot be asked at all", e.g. no supervisor).
+//   plan       pure: (desired, observed, paths) → steps with one-line reasons, blockers,
+//              warnings, notes. Converged ⇔ no steps. Every start/restart is followed by a
+//              wait-healthy step. A process that predates a file it uses is restarted.
+//   rollback   pure: the effects that put back what `before` observed, for the steps that ran.
+//   leftovers  files that show vm managed the service, for a service dropped from the file.
+
+import type {
+  Effect,
+  KindName,
+  Roots,
+  ServiceDesired,
+  ServiceName,
+  ServiceObserved,
+  ServicePaths,
+  Step,
+} from '../model.js';
+import type { Facts } from '../facts/facts.js';
+import type { Host } from '../platform/host.js';
+import type { PlanContext } from '../plan/context.js';
+
+export interface ServicePlan {
+  readonly steps: Step[];
+  readonly blockers: string[];
+  readonly warnings: string[];
+  readonly notes: string[];
+}
+
+/**
+ * What a long-running watch keeps between cycles for one service, so a no-op cycle stays cheap
+ * (LiveKit keeps binary versions and slow answers there: see livekit/observe.ts). One-shot
+ * commands pass a fresh one.
+ */
+export type ObserveMemo = Map<string, unknown>;
+
+/** One service as observed and planned. */
+export interface ServiceSnapshot<D extends ServiceDesired = ServiceDesired, O extends ServiceObserved = ServiceObserved, P extends ServicePaths = ServicePaths> {
+  readonly name: ServiceName;
+  readonly desired: D;
+  readonly observed: O;
+  readonly paths: P;
+  readonly plan: ServicePlan;
+}
+
+/** One service in `vm status`: its `--json` object and the lines people read (no secrets). */
+export interface ServiceStatusView {
+  readonly json: Readonly<Record<string, unknown>>;
+  readonly lines: readonly string[];
+}
+
+export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extends ServiceObserved = ServiceObserved, P extends ServicePaths = ServicePaths> {
+  readonly kind: KindName;
+  /** What people call it in messages: "LiveKit", "whisper", "my-llm". */
+  title(name: ServiceName): string;
+  paths(roots: Roots, name: ServiceName, d: D | undefined): P;
+  observe(host: Host, d: D, paths: P, facts: Facts, memo: ObserveMemo): Promise<O>;
+  plan(d: D, o: O, paths: P, ctx: PlanContext): ServicePlan;
+  rollback(before: ServiceSnapshot<D, O, P>, touched: readonly Step[]): Effect[];
+  /** What a rollback puts back, for messages: "the previous binary, config and unit". */
+  readonly restores: string;
+  /** Files the service's desired state points at: saving one re-checks (vm watch). */
+  referencedFiles(d: D): string[];
+  /** Where vm's files for a service of this name would be, to report them when it is dropped. */
+  leftovers(paths: P): string[];
+  /** After a converged apply (e.g. remember binary versions, remove old downloads). */
+  afterConverged?(host: Host, before: ServiceSnapshot<D, O, P>, after: ServiceSnapshot<D, O, P>, installed: boolean): Promise<void>;
+  /** The `vm status` view of one service. */
+  status(s: ServiceSnapshot<D, O, P>): ServiceStatusView;
+}

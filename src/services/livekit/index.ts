@@ -1,0 +1,48 @@
+// LiveKit (livekit-server) behind the service-kind contract.
+
+import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from '../../model.js';
+import type { ServiceKind } from '../contract.js';
+import { observeLiveKit, type SlowAnswers, type VersionCache } from './observe.js';
+import { livekitPaths } from './paths.js';
+import { planLiveKit } from './plan.js';
+import { rollbackEffects } from './rollback.js';
+import { livekitStatus } from './status.js';
+import { recordVersion } from './version-record.js';
+import { versionsToRemove } from './versions.js';
+
+export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPaths> = {
+  kind: 'livekit',
+  title: () => 'LiveKit',
+  paths: livekitPaths,
+  observe(host, d, paths, facts, memo) {
+    const versions = memoised(memo, 'versions', (): VersionCache => new Map());
+    const slow = memoised(memo, 'slow', (): SlowAnswers => ({}));
+    return observeLiveKit(host, d, paths, facts, versions, slow);
+  },
+  plan: planLiveKit,
+  rollback: rollbackEffects,
+  restores: 'the previous binary, config and unit',
+  referencedFiles(d) {
+    const i = d.install;
+    return i.method === 'path' ? [i.path] : i.method === 'release' && i.archive !== undefined ? [i.archive] : [];
+  },
+  leftovers: (p) => [p.config, p.keyFile, p.binary, p.unitFile, p.plistFile],
+  async afterConverged(host, before, after, installed) {
+    // After a successful upgrade, keep the new version and the one before it (going back is one
+    // link switch); older ones go.
+    const a = after.observed;
+    if (installed && a.binary.kind === 'present') {
+      const previous = before.observed.binary.kind === 'present' ? before.observed.binary.version : undefined;
+      for (const v of versionsToRemove(a.installedVersions, [a.binary.version, previous])) await host.remove(`${after.paths.versionsDir}/${v}`);
+    }
+    // Remember the binary's answer so the next plan need not run it.
+    await recordVersion(host, after.paths.versionRecord, a.binary);
+  },
+  status: livekitStatus,
+};
+
+function memoised<T>(memo: Map<string, unknown>, key: string, init: () => T): T {
+  let v = memo.get(key) as T | undefined;
+  if (v === undefined) memo.set(key, (v = init()));
+  return v;
+}

@@ -1,0 +1,32 @@
+// The one list of service kinds. A new kind is a folder under src/services/ implementing
+// ServiceKind (contract.ts) and one line here; nothing else in vm names a kind.
+
+import type { KindName, ServiceDesired, ServiceObserved, ServicePaths } from '../model.js';
+import type { ServiceKind } from './contract.js';
+import { commandKind } from './command/index.js';
+import { kokoroKind } from './kokoro/index.js';
+import { livekitKind } from './livekit/index.js';
+import { whisperKind } from './whisper/index.js';
+
+type AnyKind = ServiceKind<ServiceDesired, ServiceObserved, ServicePaths>;
+
+// Each entry is typed by its own kind; the core always hands a kind the desired, observed and
+// paths of one service together, so they match (widened once, here).
+const KINDS: Readonly<Record<KindName, AnyKind>> = {
+  livekit: livekitKind as unknown as AnyKind,
+  whisper: whisperKind as unknown as AnyKind,
+  kokoro: kokoroKind as unknown as AnyKind,
+  command: commandKind as unknown as AnyKind,
+};
+
+/** The kind of a declared service. */
+export function kindOf(d: Pick<ServiceDesired, 'kind'>): AnyKind {
+  return KINDS[d.kind];
+}
+
+/** The kinds that may be named without `kind:` (a service called `whisper` is a whisper). */
+export const PRESET_NAMES: readonly KindName[] = ['livekit', 'whisper', 'kokoro'];
+
+export function kindNamed(kind: KindName): AnyKind {
+  return KINDS[kind];
+}
