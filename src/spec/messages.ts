@@ -226,6 +226,13 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       return { pointer: at, part: 'value', message: `${name}${hint} must be ${show(p['allowedValue'])} (got ${show(value)})${where}` };
     }
     case 'pattern':
+      if (err.propertyName !== undefined && at === '/services') {
+        return {
+          pointer: `${at}/${escapePointer(err.propertyName)}`,
+          part: 'key',
+          message: `service name ${quoteName(err.propertyName)} must start with a lowercase letter and use only a-z, 0-9 and - (at most 40): it names a unit and a log directory`,
+        };
+      }
       if (err.propertyName !== undefined) {
         return {
           pointer: `${at}/${escapePointer(err.propertyName)}`,

@@ -3,7 +3,8 @@
 // Pure. It trusts its input: load.ts only calls it when the schema and the rules found nothing.
 
 import { join } from 'node:path';
-import type { DesiredState, InstallMethod, KeysSpec, LiveKitDesired, LogLevel, ServiceState, SpecSource, SupervisorKind } from '../model.js';
+import type { DesiredState, InstallMethod, KeysSpec, KindName, LiveKitDesired, LogLevel, ServiceDesired, ServiceState, SpecSource, SupervisorKind } from '../model.js';
+import { normaliseHttp, type WrittenHttp } from '../services/command/normalise.js';
 import { DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from './default.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -12,10 +13,12 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export interface WrittenSpec {
   readonly version: 1;
   readonly supervisor?: 'auto' | SupervisorKind;
-  readonly services?: { readonly livekit?: WrittenLiveKit };
+  /** By name: `livekit` is LiveKit; every other service is a supervised HTTP service. */
+  readonly services?: Readonly<Record<string, WrittenLiveKit | WrittenHttp>>;
 }
 
 export interface WrittenLiveKit {
+  readonly kind?: 'livekit';
   readonly state?: ServiceState;
   readonly autostart?: boolean;
   readonly remove_data?: boolean;
@@ -40,10 +43,7 @@ export interface WrittenLiveKit {
   readonly room?: { readonly auto_create?: boolean; readonly empty_timeout?: number };
   readonly logging?: { readonly level?: LogLevel; readonly max_size?: number | string };
   readonly health?: { readonly timeout?: number | string };
-  /**
-   * LiveKit's dev mode. Only checked (refused off loopback): the model does not carry it yet,
-   * so it is not rendered into LiveKit's config.
-   */
+  /** LiveKit's dev mode (`development: true`): refused off loopback (exposure.ts). */
   readonly dev?: boolean;
   /** Lets a weak secret or dev: true face a network; every plan warns (exposure.ts). */
   readonly allow_insecure?: boolean;
@@ -151,10 +151,24 @@ function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, strin
  * (inline secrets are taken from `w`).
  */
 export function normalise(w: WrittenSpec, source: SpecSource, env: Env, secrets?: ReadonlyMap<string, string>, platform: string = process.platform): DesiredState {
-  const lk = w.services?.livekit;
-  return {
-    source,
-    supervisor: w.supervisor ?? DEFAULTS.supervisor,
-    services: lk === undefined ? {} : { livekit: livekit(lk, env, secrets, platform) },
-  };
+  const tools = { expandHome: (p: string) => expandHome(p, env), parseDuration, parseSize, voicemodeHome: voicemodeHomeOf(env) };
+  const services: Record<string, ServiceDesired> = {};
+  for (const [name, ws] of Object.entries(w.services ?? {})) {
+    if (ws === null || ws === undefined) continue;
+    const kind = serviceKind(name, ws);
+    services[name] = kind === 'livekit' ? livekit(ws as WrittenLiveKit, env, secrets, platform) : normaliseHttp(name, kind, ws as WrittenHttp, tools, env);
+  }
+  return { source, supervisor: w.supervisor ?? DEFAULTS.supervisor, services };
+}
+
+/** `kind:` when written; else the well-known name (livekit, whisper, kokoro) says it. */
+export function serviceKind(name: string, ws: { readonly kind?: KindName }): KindName {
+  return ws.kind ?? (name === 'livekit' || name === 'whisper' || name === 'kokoro' ? name : 'command');
+}
+
+function voicemodeHomeOf(env: Env): string {
+  const v = env['VOICEMODE_HOME'];
+  if (v !== undefined && v !== '') return v;
+  const home = homeDir(env);
+  return home === undefined ? '/nonexistent/.voicemode' : join(home, '.voicemode');
 }
