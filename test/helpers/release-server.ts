@@ -4,6 +4,7 @@
 //   {baseUrl}/download/vX.Y.Z/livekit_X.Y.Z_linux_<arch>.tar.gz
 //   {baseUrl}/download/vX.Y.Z/checksums.txt
 //   {baseUrl}/latest  → 302 {baseUrl}/tag/vX.Y.Z
+//   {baseUrl}<model path>  (addModel) a model file with Range support, and <model path>.sha256
 //
 // With `redirectDownloads`, downloads answer 302 to {baseUrl}/objects/<id>, as GitHub sends them
 // to its object storage. Archives are written block by block with node-tar's own Header encoder
@@ -12,6 +13,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
@@ -46,6 +48,36 @@ export interface ReleaseSpec {
  */
 export type Fault = 'hang' | 'truncate' | 'stall' | { redirectTo: string };
 
+/** A model file (whisper ggml-*.bin, kokoro-v1_0.pth) served like Hugging Face / GitHub assets. */
+export interface ModelSpec {
+  /** Request path, e.g. `/ggerganov/whisper.cpp/resolve/main/ggml-base.en.bin`. */
+  path: string;
+  body: Buffer;
+  /** Serve bytes that differ from `body` (same length): the download's sha256 will not match. */
+  corrupt?: boolean;
+  /** Cut the connection after this many body bytes, on the next GET only (then serve normally). */
+  cutOnceAfterBytes?: number;
+  /** Ignore Range headers (always 200 with the whole file), as a server without range support. */
+  noRanges?: boolean;
+}
+
+export interface ModelFile {
+  url: string;
+  /** sha256 (hex) of `body`, the true file, whatever is served. */
+  sha256: string;
+  size: number;
+}
+
+export interface ModelRequest {
+  method: string;
+  path: string;
+  /** The Range header as sent, if any. */
+  range?: string;
+  status: number;
+  /** Body bytes actually written before the answer ended or was cut. */
+  bytes: number;
+}
+
 export interface ReleaseServer {
   baseUrl: string;
   /** Request paths (with query), in order. */
@@ -54,6 +86,15 @@ export interface ReleaseServer {
   setLatest(version: string): void;
   /** Applies to the exact request path, e.g. `/download/v1.9.0/checksums.txt`. */
   setFault(path: string, fault: Fault | undefined): void;
+  /**
+   * Serves `spec.body` at `spec.path` (GET and HEAD; `Range: bytes=…` → 206 with Content-Range,
+   * unsatisfiable → 416; `If-Range` with another ETag → 200 whole file; ETag is the sha256) and
+   * `<path>.sha256` as `<hex>  <file name>\n`. Adding the same path again replaces it.
+   * `hang`, `redirectTo`, `truncate` and `stall` faults apply to it as to other files.
+   */
+  addModel(spec: ModelSpec): ModelFile;
+  /** Every request to a model path, in order. */
+  modelRequests: ModelRequest[];
   close(): Promise<void>;
 }
 
@@ -68,6 +109,8 @@ export async function startReleaseServer(
   const objects = new Map<string, Buffer>(); // object id → body (redirect targets)
   const faults = new Map<string, Fault>();
   const requests: string[] = [];
+  const models = new Map<string, ModelEntry>(); // request path → model
+  const modelRequests: ModelRequest[] = [];
   let latest = opts.latest;
 
   const server = createServer((req, res) => {
@@ -86,6 +129,9 @@ export async function startReleaseServer(
     };
     const redirect = (to: string): void => send(302, Buffer.from(''), { location: to });
     if (typeof fault === 'object') return redirect(fault.redirectTo);
+
+    const model = models.get(path.split('?')[0] ?? '');
+    if (model !== undefined) return serveModel(model, req, res, fault, modelRequests);
 
     if (path === '/latest' && latest !== undefined) return redirect(`${baseUrl}/tag/v${latest}`);
     if (path.startsWith('/tag/v')) return send(200, Buffer.from('<html>release</html>'), { 'content-type': 'text/html' });
@@ -120,18 +166,100 @@ export async function startReleaseServer(
 
   for (const r of opts.releases ?? []) await addRelease(r);
 
+  const addModel = (spec: ModelSpec): ModelFile => {
+    const sum = sha256(spec.body);
+    let served = spec.body;
+    if (spec.corrupt === true) {
+      served = Buffer.from(spec.body);
+      const at = Math.floor(served.length / 2);
+      served[at] = (served[at] ?? 0) ^ 0xff;
+    }
+    models.set(spec.path, { body: served, etag: `"${sum}"`, cutOnceAfter: spec.cutOnceAfterBytes, noRanges: spec.noRanges === true });
+    const name = spec.path.split('/').pop() ?? 'model';
+    files.set(`${spec.path}.sha256`, Buffer.from(`${sum}  ${name}\n`));
+    return { url: `${baseUrl}${spec.path}`, sha256: sum, size: spec.body.length };
+  };
+
   return {
     baseUrl,
     requests,
     addRelease,
     setLatest: (v) => void (latest = v),
     setFault: (path, fault) => void (fault === undefined ? faults.delete(path) : faults.set(path, fault)),
+    addModel,
+    modelRequests,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),
   };
+}
+
+interface ModelEntry {
+  body: Buffer;
+  etag: string;
+  cutOnceAfter: number | undefined;
+  noRanges: boolean;
+}
+
+/** `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range only) → [start, end] inclusive, 'bad', or undefined. */
+function parseRange(header: string | undefined, size: number): [number, number] | 'bad' | undefined {
+  if (header === undefined) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined; // not understood (e.g. several ranges): whole file
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    return n === 0 ? 'bad' : [Math.max(0, size - n), size - 1];
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  return start >= size || end < start ? 'bad' : [start, end];
+}
+
+function serveModel(m: ModelEntry, req: IncomingMessage, res: ServerResponse, fault: Fault | undefined, log: ModelRequest[]): void {
+  const size = m.body.length;
+  const rangeHeader = typeof req.headers.range === 'string' ? req.headers.range : undefined;
+  const ifRange = req.headers['if-range'];
+  const useRange = !m.noRanges && (ifRange === undefined || ifRange === m.etag);
+  const range = useRange ? parseRange(rangeHeader, size) : undefined;
+  const entry: ModelRequest = { method: req.method ?? 'GET', path: req.url ?? '/', status: 200, bytes: 0 };
+  if (rangeHeader !== undefined) entry.range = rangeHeader;
+  log.push(entry);
+  const headers: Record<string, string> = { 'content-type': 'application/octet-stream', etag: m.etag };
+  if (!m.noRanges) headers['accept-ranges'] = 'bytes';
+  if (range === 'bad') {
+    entry.status = 416;
+    res.writeHead(416, { ...headers, 'content-range': `bytes */${size}`, 'content-length': '0' });
+    res.end();
+    return;
+  }
+  const [start, end] = range ?? [0, size - 1];
+  const body = m.body.subarray(start, end + 1);
+  entry.status = range === undefined ? 200 : 206;
+  if (range !== undefined) headers['content-range'] = `bytes ${start}-${end}/${size}`;
+  res.writeHead(entry.status, { ...headers, 'content-length': String(body.length) });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  let cut: number | undefined;
+  if (m.cutOnceAfter !== undefined) {
+    cut = Math.min(m.cutOnceAfter, body.length);
+    m.cutOnceAfter = undefined;
+  } else if (fault === 'truncate' || fault === 'stall') {
+    cut = Math.floor(body.length / 2);
+  }
+  if (cut === undefined) {
+    entry.bytes = body.length;
+    res.end(body);
+    return;
+  }
+  entry.bytes = cut;
+  // Flush what is promised so far, then end the socket: the client sees a short body.
+  res.write(body.subarray(0, cut), () => {
+    if (fault !== 'stall') res.socket?.destroy();
+  });
 }
 
 function sha256(b: Buffer): string {
