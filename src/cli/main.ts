@@ -11,7 +11,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     code = await fn();
   };
   const program = new Command('vm')
-    .description('Keeps Voice Mode services (LiveKit) exactly as voicemode.services.yaml says.')
+    .description('Keeps Voice Mode services (LiveKit, whisper, kokoro, …) exactly as voicemode.services.yaml says.')
     .version(VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
@@ -68,6 +68,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       await run(async () => (await import('./commands/status.js')).statusCommand(io, o))();
     });
   program
+    .command('discover')
+    .description("show what answers here (declared services and the well-known ports), and Voice Mode's provider lists")
+    .option(...file)
+    .option('--json', 'print it as JSON')
+    .action(async (o: { file?: string; json?: boolean }) => {
+      await run(async () => (await import('./commands/discover.js')).discoverCommand(io, o))();
+    });
+  program
     .command('validate')
     .description('check the desired-state file and exit')
     .option(...file)
@@ -85,7 +93,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   program
     .command('logs')
     .description("print a service's log from its file (and the rotated copies); -f follows it")
-    .argument('[service]', 'the service (livekit)', 'livekit')
+    .argument('[service]', 'the service (livekit, whisper, kokoro, or another declared name)', 'livekit')
     .option('-n, --lines <n>', 'how many of the last lines to print', '50')
     .option('-f, --follow', 'then print lines as they are written, like `tail -F`, until Ctrl-C')
     .option('--file <path>', 'accepted and ignored: the log does not depend on the file (here -f is --follow)')

@@ -23,7 +23,7 @@ import type {
   Step,
 } from '../model.js';
 import type { Facts } from '../facts/facts.js';
-import type { Host } from '../platform/host.js';
+import type { Host, HttpResult } from '../platform/host.js';
 import type { PlanContext } from '../plan/context.js';
 
 export interface ServicePlan {
@@ -55,6 +55,20 @@ export interface ServiceStatusView {
   readonly lines: readonly string[];
 }
 
+/** What a service offers Voice Mode's clients, for discovery and provider lists. */
+export type Role = 'livekit' | 'stt' | 'tts';
+
+/** How to recognise this kind answering on its well-known local port (`vm discover`). */
+export interface WellKnown {
+  readonly port: number;
+  readonly path: string;
+  readonly role: Role;
+  /** Whether an answer there is this kind's (not just anything on the port). */
+  recognise(r: HttpResult): boolean;
+  /** The URL a client uses for a server found on `port`. */
+  clientUrl(port: number): string;
+}
+
 export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extends ServiceObserved = ServiceObserved, P extends ServicePaths = ServicePaths> {
   readonly kind: KindName;
   /** What people call it in messages: "LiveKit", "whisper", "my-llm". */
@@ -71,6 +85,10 @@ export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extend
   leftovers(paths: P): string[];
   /** After a converged apply (e.g. remember binary versions, remove old downloads). */
   afterConverged?(host: Host, before: ServiceSnapshot<D, O, P>, after: ServiceSnapshot<D, O, P>, installed: boolean): Promise<void>;
+  /** The service's endpoint for clients (whisper's /v1 base URL, …); undefined for none. */
+  endpoint(d: D): { readonly role: Role; readonly url: string } | undefined;
+  /** Where this kind usually listens when vm does not manage it. */
+  readonly wellKnown?: WellKnown;
   /** The `vm status` view of one service. */
   status(s: ServiceSnapshot<D, O, P>): ServiceStatusView;
 }

@@ -3,14 +3,21 @@
 // the command line (see ../whisper, ../kokoro), so everything below is shared.
 
 import type { HttpObserved, HttpServiceDesired, KindName } from '../../model.js';
-import type { ServiceKind } from '../contract.js';
+import type { Role, ServiceKind, WellKnown } from '../contract.js';
 import { observeHttp } from './observe.js';
 import { httpPaths, type HttpPaths } from './paths.js';
 import { planHttp } from './plan.js';
 import { httpRollback } from './rollback.js';
+import { httpHealthUrl } from './spec.js';
 import { httpStatus } from './status.js';
 
-export function httpKind(kind: KindName): ServiceKind<HttpServiceDesired, HttpObserved, HttpPaths> {
+export interface HttpPreset {
+  /** The provider list Voice Mode reads this kind from (stt: whisper, tts: kokoro). */
+  readonly role?: Role;
+  readonly wellKnown?: WellKnown;
+}
+
+export function httpKind(kind: KindName, preset: HttpPreset = {}): ServiceKind<HttpServiceDesired, HttpObserved, HttpPaths> {
   return {
     kind,
     title: (name) => name,
@@ -25,8 +32,15 @@ export function httpKind(kind: KindName): ServiceKind<HttpServiceDesired, HttpOb
       return files;
     },
     leftovers: (p) => [p.unitFile, p.plistFile, p.modelsDir],
+    endpoint: (d) => (preset.role === undefined ? undefined : { role: preset.role, url: openAiBase(d) }),
+    ...(preset.wellKnown === undefined ? {} : { wellKnown: preset.wellKnown }),
     status: httpStatus,
     };
 }
 
 export const commandKind = httpKind('command');
+
+/** The OpenAI-style base URL Voice Mode's provider lists hold: `http://127.0.0.1:2022/v1`. */
+export function openAiBase(d: HttpServiceDesired): string {
+  return `${new URL(httpHealthUrl(d)).origin}/v1`;
+}

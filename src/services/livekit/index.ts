@@ -5,6 +5,7 @@ import type { ServiceKind } from '../contract.js';
 import { observeLiveKit, type SlowAnswers, type VersionCache } from './observe.js';
 import { livekitPaths } from './paths.js';
 import { planLiveKit } from './plan.js';
+import { clientUrl } from './render.js';
 import { rollbackEffects } from './rollback.js';
 import { livekitStatus } from './status.js';
 import { recordVersion } from './version-record.js';
@@ -37,6 +38,15 @@ export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPa
     }
     // Remember the binary's answer so the next plan need not run it.
     await recordVersion(host, after.paths.versionRecord, a.binary);
+  },
+  endpoint: (d) => ({ role: 'livekit', url: clientUrl(d) }),
+  wellKnown: {
+    port: 7880,
+    path: '/',
+    role: 'livekit',
+    // livekit-server answers `GET /` with `OK` (FACTS.md), and 406 while starting.
+    recognise: (r) => r.ok && ((r.status === 200 && r.body.trim() === 'OK') || (r.status === 406 && r.body.startsWith('Not Ready'))),
+    clientUrl: (port) => `ws://127.0.0.1:${port}`,
   },
   status: livekitStatus,
 };

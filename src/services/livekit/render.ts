@@ -57,6 +57,17 @@ export function redactKeyFile(entries: Readonly<Record<string, string>>): string
   return renderKeyFile(Object.fromEntries(Object.keys(entries).map((k) => [k, '(sensitive)'])));
 }
 
+/**
+ * The URL a client connects to: ws:// on the first loopback bind address, else the first bind
+ * address (an unspecified 0.0.0.0 or :: is reached on loopback).
+ */
+export function clientUrl(d: Pick<LiveKitDesired, 'port' | 'bindAddresses'>): string {
+  const loop = d.bindAddresses.find((a) => a.startsWith('127.') || a === '::1');
+  const first = loop ?? d.bindAddresses[0] ?? '127.0.0.1';
+  const host = first === '0.0.0.0' ? '127.0.0.1' : first === '::' ? '[::1]' : first.includes(':') ? `[${first}]` : first;
+  return `ws://${host}:${d.port}`;
+}
+
 /** Where to ask for health: loopback when LiveKit listens there, else its first address. */
 export function healthUrl(d: LiveKitDesired): string {
   return healthUrlOf(d.port, d.bindAddresses);

@@ -1,0 +1,270 @@
+// whisper, kokoro and a `command` service beside LiveKit, end to end: the built `vm` against a
+// real systemd user manager, the stand-ins for whisper-server and Kokoro-FastAPI (test/fixtures,
+// they answer as the real ones do), a model served with its sha256 by the local release server,
+// and a tiny HTTP program as the command. Steps build on each other, in order.
+
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeKokoroCheckout, type KokoroCheckout } from '../helpers/kokoro-checkout.js';
+import { freePorts } from '../helpers/ports.js';
+import { startReleaseServer, type ModelFile, type ReleaseServer } from '../helpers/release-server.js';
+import { standinScript } from '../helpers/standin.js';
+import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
+import { runVm } from '../helpers/vm.js';
+import { makeWhisperModel, writeWhisperStandin } from '../helpers/whisper-standin.js';
+
+const SECRET = 'voice-services-secret-0123456789abcdefghij';
+
+let um: UserManager;
+let rel: ReleaseServer;
+let env: Record<string, string>;
+let ports: { lk: number; tcp: number; whisper: number; kokoro: number; llm: number };
+let home: string;
+let specPath: string;
+let model: ModelFile;
+let badModel: ModelFile;
+let kokoro: KokoroCheckout;
+let whisperBin: string;
+let llmBin: string;
+
+interface Over {
+  whisper?: string;
+  kokoro?: string;
+  llm?: string;
+  livekit?: string;
+}
+
+function spec(o: Over = {}): string {
+  return [
+    'version: 1',
+    'services:',
+    '  livekit:',
+    '    version: 1.9.0',
+    `    install: { method: release, base_url: "${rel.baseUrl}" }`,
+    `    port: ${ports.lk}`,
+    `    rtc: { port_range_start: 51200, port_range_end: 51300, tcp_port: ${ports.tcp} }`,
+    `    keys: { apikey1: "${SECRET}" }`,
+    '    health: { timeout: 15s }',
+    o.livekit ?? '',
+    '  whisper:',
+    `    install: { method: path, path: ${whisperBin} }`,
+    `    model: { url: "${model.url}", sha256: ${model.sha256} }`,
+    `    port: ${ports.whisper}`,
+    '    threads: 2',
+    '    health: { timeout: 20s }',
+    o.whisper ?? '',
+    '  kokoro:',
+    `    install: { method: path, path: ${kokoro.root} }`,
+    `    port: ${ports.kokoro}`,
+    '    env: { USE_GPU: "false" }',
+    '    health: { timeout: 20s }',
+    o.kokoro ?? '',
+    '  my-llm:',
+    '    kind: command',
+    `    command: [${llmBin}, --port, "${ports.llm}"]`,
+    `    port: ${ports.llm}`,
+    '    health: { path: /health, timeout: 10s }',
+    o.llm ?? '',
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
+}
+
+const vm = (...args: string[]) => runVm(args, env);
+
+async function get(port: number, path: string): Promise<string> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2_000) });
+    return `${r.status} ${await r.text()}`;
+  } catch {
+    return 'down';
+  }
+}
+
+async function mainPid(unit: string): Promise<number> {
+  const r = await um.systemctl('show', unit, '-p', 'MainPID', '--value');
+  return Number(r.stdout.trim());
+}
+
+describe.skipIf(!userManagerAvailable())('whisper, kokoro and a command service beside LiveKit', () => {
+  beforeAll(async () => {
+    um = await startUserManager();
+    home = um.env.HOME;
+    const [lk, tcp, whisper, kokoroPort, llm] = (await freePorts(5)) as [number, number, number, number, number];
+    ports = { lk, tcp, whisper, kokoro: kokoroPort, llm };
+    rel = await startReleaseServer({ releases: [{ version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 300 }) }] });
+    model = rel.addModel({ path: '/models/ggml-tiny.bin', body: makeWhisperModel(1024 * 1024) });
+    badModel = rel.addModel({ path: '/models/ggml-bad.bin', body: makeWhisperModel(256 * 1024), corrupt: true });
+    whisperBin = `${home}/opt/whisper/whisper-server`;
+    await writeWhisperStandin(whisperBin, { loadDelayMs: 500 });
+    kokoro = await writeKokoroCheckout(`${home}/src/Kokoro-FastAPI`, { warmupMs: 500 });
+    llmBin = `${home}/bin/tiny-http`;
+    await mkdir(`${home}/bin`, { recursive: true });
+    await writeFile(
+      llmBin,
+      [
+        `#!${process.execPath}`,
+        "const http = require('node:http');",
+        "const port = Number(process.argv[process.argv.indexOf('--port') + 1]);",
+        "process.on('SIGTERM', () => process.exit(0));",
+        "http.createServer((q, r) => { r.writeHead(q.url === '/health' ? 200 : 404); r.end(q.url === '/health' ? 'ok' : 'no'); }).listen(port, '127.0.0.1');",
+        '',
+      ].join('\n'),
+    );
+    await chmod(llmBin, 0o755);
+    env = { ...um.env };
+    specPath = `${home}/dotfiles/voicemode.services.yaml`;
+    await mkdir(`${home}/dotfiles`, { recursive: true });
+    await writeFile(specPath, spec());
+    env['VOICEMODE_SERVICES_FILE'] = specPath;
+  });
+
+  afterAll(async () => {
+    for (const u of ['livekit', 'whisper', 'kokoro', 'my-llm']) await um?.systemctl('stop', `voicemode-${u}.service`);
+    await um?.stop();
+    await rel?.close();
+  });
+
+  it('plan lists each service under its own heading, with the model download and no start script', async () => {
+    const r = await vm('plan');
+    expect(r.code).toBe(0);
+    for (const s of ['livekit:', 'whisper:', 'kokoro:', 'my-llm:']) expect(r.stdout).toContain(`\n${s}\n`);
+    expect(r.stdout).toContain(`download ${model.url} and check its sha256`);
+    expect(r.stdout).toMatch(/Plan: \d+ steps for livekit, whisper, kokoro, my-llm/);
+  });
+
+  it('a fresh apply brings all four up, each healthy on loopback only', async () => {
+    const r = await vm('apply', '--yes');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await get(ports.whisper, '/health')).toBe('200 {"status":"ok"}');
+    expect(await get(ports.kokoro, '/health')).toBe('200 {"status":"healthy"}');
+    expect(await get(ports.llm, '/health')).toBe('200 ok');
+    // The downloaded model is in vm's models directory, and vm ran whisper with the file's flags.
+    const modelFile = `${home}/.voicemode/services/whisper/models/ggml-tiny.bin`;
+    expect((await stat(modelFile)).size).toBe(model.size);
+    const unit = await readFile(`${um.unitDir}/voicemode-whisper.service`, 'utf8');
+    expect(unit).toContain(`"--host" "127.0.0.1" "--port" "${ports.whisper}" "--model" "${modelFile}"`);
+    expect(unit).toContain('"--inference-path" "/v1/audio/transcriptions"');
+    // Kokoro ran from its checkout with its own uvicorn, never through start-cpu.sh (0.0.0.0).
+    const kunit = await readFile(`${um.unitDir}/voicemode-kokoro.service`, 'utf8');
+    expect(kunit).toContain(`ExecStart="${kokoro.uvicorn}" "api.src.main:app" "--host" "127.0.0.1" "--port" "${ports.kokoro}"`);
+    expect(kunit).toContain(`WorkingDirectory=${kokoro.root}`);
+    expect(kunit).toContain('"MODEL_DIR=src/models"');
+    expect(existsSync(kokoro.startScriptMarker)).toBe(false);
+    // Logs land under ~/.voicemode/logs/NAME/.
+    expect((await readFile(`${home}/.voicemode/logs/kokoro/kokoro.log`, 'utf8')).length).toBeGreaterThan(0);
+  });
+
+  it('then a second apply touches nothing, and plan is converged', async () => {
+    const pids = await Promise.all(['whisper', 'kokoro', 'my-llm', 'livekit'].map((u) => mainPid(`voicemode-${u}.service`)));
+    const r = await vm('apply', '--yes');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('No changes');
+    expect(await Promise.all(['whisper', 'kokoro', 'my-llm', 'livekit'].map((u) => mainPid(`voicemode-${u}.service`)))).toEqual(pids);
+    expect((await vm('plan', '--detailed-exitcode')).code).toBe(0);
+    expect(rel.modelRequests.filter((q) => q.path === '/models/ggml-tiny.bin' && q.method === 'GET')).toHaveLength(1);
+  });
+
+  it('status shows every service; logs prints whisper\'s own log', async () => {
+    const st = await vm('status', '--json');
+    const services = (JSON.parse(st.stdout) as { services: Record<string, { healthy: boolean; url: string }> }).services;
+    expect(Object.keys(services)).toEqual(['livekit', 'whisper', 'kokoro', 'my-llm']);
+    expect(Object.values(services).every((s) => s.healthy)).toBe(true);
+    expect(services['whisper']?.url).toBe(`http://127.0.0.1:${ports.whisper}/health`);
+    const logs = await vm('logs', 'whisper', '-n', '200');
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('whisper server listening at');
+  });
+
+  it('drift of each is healed by one apply: killed whisper, hand-edited kokoro unit, stopped command', async () => {
+    const lkPid = await mainPid('voicemode-livekit.service');
+    process.kill(await mainPid('voicemode-whisper.service'), 'SIGKILL');
+    const unitFile = `${um.unitDir}/voicemode-kokoro.service`;
+    await writeFile(unitFile, (await readFile(unitFile, 'utf8')).replace('RestartSec=2', 'RestartSec=9'));
+    await um.systemctl('stop', 'voicemode-my-llm.service');
+    const p = await vm('plan');
+    expect(p.stdout).toContain('unit changed');
+    expect(p.stdout).toMatch(/my-llm:\n\s+> running\s+start/);
+    const r = await vm('apply', '--yes');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await get(ports.whisper, '/health')).toBe('200 {"status":"ok"}');
+    expect(await get(ports.kokoro, '/health')).toBe('200 {"status":"healthy"}');
+    expect(await get(ports.llm, '/health')).toBe('200 ok');
+    expect(await readFile(unitFile, 'utf8')).toContain('RestartSec=2');
+    expect((await readdir(`${um.unitDir}`)).some((f) => f.includes('vm-backup'))).toBe(true); // the hand edit is kept
+    expect(await mainPid('voicemode-livekit.service')).toBe(lkPid);
+    expect((await vm('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+
+  it('a model whose checksum does not match installs nothing, and says so', async () => {
+    const before = await mainPid('voicemode-whisper.service');
+    await writeFile(specPath, spec({ whisper: '' }).replace(`model: { url: "${model.url}", sha256: ${model.sha256} }`, `model: { url: "${badModel.url}", sha256: ${badModel.sha256} }`));
+    const r = await vm('apply', '--yes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('does not match the declared');
+    expect(r.stderr).not.toContain('rolled back to');
+    const models = await readdir(`${home}/.voicemode/services/whisper/models`);
+    expect(models).toEqual(['ggml-tiny.bin']); // no partial or temp file, the old model untouched
+    expect(await mainPid('voicemode-whisper.service')).toBe(before);
+    await writeFile(specPath, spec());
+  });
+
+  it('a whisper that never gets healthy is rolled back, and LiveKit and kokoro are left alone', async () => {
+    const lkPid = await mainPid('voicemode-livekit.service');
+    const kPid = await mainPid('voicemode-kokoro.service');
+    // A new binary path whose whisper-server never finishes loading its model.
+    const stuck = `${home}/opt/whisper-stuck/whisper-server`;
+    await writeWhisperStandin(stuck, { mode: 'never-ready' });
+    await writeFile(specPath, spec({ whisper: '' }).replace(`path: ${whisperBin}`, `path: ${stuck}`).replace('health: { timeout: 20s }\n  kokoro', 'health: { timeout: 3s }\n  kokoro'));
+    const r = await vm('apply', '--yes');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('step failed: whisper healthy wait-healthy');
+    expect(r.stderr).toContain('rolled back to its previous unit');
+    expect(await get(ports.whisper, '/health')).toBe('200 {"status":"ok"}');
+    expect(await readFile(`${um.unitDir}/voicemode-whisper.service`, 'utf8')).toContain(whisperBin);
+    expect(await mainPid('voicemode-livekit.service')).toBe(lkPid);
+    expect(await mainPid('voicemode-kokoro.service')).toBe(kPid);
+    await writeFile(specPath, spec());
+    expect((await vm('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+
+  it('discover finds the managed services, an unmanaged kokoro, and lists exactly the healthy local endpoints', async () => {
+    // Stop vm's kokoro and run another one by hand on the well-known port 8880, if it is free.
+    await writeFile(specPath, spec({ kokoro: '    state: stopped' }));
+    expect((await vm('apply', '--yes')).code).toBe(0);
+    const d = await runVm(['discover', '--json'], { ...env, VOICEMODE_STT_BASE_URLS: 'https://api.openai.com/v1' });
+    expect(d.code).toBe(0);
+    const j = JSON.parse(d.stdout) as { services: Array<{ name: string; healthy: boolean; managed: boolean; url: string | null }>; env: Record<string, string> };
+    expect(j.services.filter((s) => s.managed).map((s) => [s.name, s.healthy])).toEqual([
+      ['livekit', true],
+      ['whisper', true],
+      ['kokoro', false],
+      ['my-llm', true],
+    ]);
+    expect(j.env['VOICEMODE_STT_BASE_URLS']).toBe(`http://127.0.0.1:${ports.whisper}/v1,https://api.openai.com/v1`);
+    // kokoro is stopped: no TTS endpoint is offered.
+    expect(j.env['VOICEMODE_TTS_BASE_URLS']).toBe('');
+    const human = await vm('discover');
+    expect(human.stdout).toContain(`VOICEMODE_STT_BASE_URLS='http://127.0.0.1:${ports.whisper}/v1'`);
+    await writeFile(specPath, spec());
+    expect((await vm('apply', '--yes')).code).toBe(0);
+  });
+
+  it('state: absent removes whisper\'s unit and the model vm downloaded, and never the binary it was pointed at', async () => {
+    await writeFile(specPath, spec({ whisper: '    state: absent' }));
+    const r = await vm('apply', '--yes');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(existsSync(`${um.unitDir}/voicemode-whisper.service`)).toBe(false);
+    expect(existsSync(`${home}/.voicemode/services/whisper/models`)).toBe(false);
+    expect(existsSync(whisperBin)).toBe(true);
+    expect(await get(ports.whisper, '/health')).toBe('down');
+    const st = await vm('status');
+    expect(st.stdout).toMatch(/whisper .*declared state: absent/);
+    expect(st.stdout).toMatch(/unit\s+removed/);
+    expect((await vm('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+});
