@@ -23,8 +23,8 @@ const env = { HOME: home, LIVEKIT_API_SECRET: ENV_SECRET };
 describe('examples/', () => {
   const files = readdirSync(examples).filter((f) => f.endsWith('.yaml'));
 
-  it('has the four documented examples', () => {
-    expect(files.sort()).toEqual(['full.yaml', 'lan.yaml', 'minimal.yaml', 'path-binary.yaml']);
+  it('has the five documented examples', () => {
+    expect(files.sort()).toEqual(['full.yaml', 'lan.yaml', 'minimal.yaml', 'path-binary.yaml', 'voice.yaml']);
   });
 
   it.each(files)('%s validates and points editors at the schema', async (name) => {
@@ -32,7 +32,7 @@ describe('examples/', () => {
     expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../schemas/voicemode.services.schema.json');
     const d = await loadDesired({ file: name, cwd: examples, env });
     expect(d.source).toEqual({ kind: 'file', path: join(examples, name), via: 'flag' });
-    expect(d.services.livekit).toBeDefined();
+    expect(livekitOf(d)).toBeDefined();
   });
 
   it('minimal.yaml is the default apart from where it came from', () => {
@@ -66,6 +66,29 @@ describe('examples/', () => {
     expect(livekitOf(d)?.version).toBe('');
   });
 
+  it('voice.yaml declares whisper, kokoro and a command beside LiveKit, with their command lines rendered', () => {
+    const d = validateText(readFileSync(join(examples, 'voice.yaml'), 'utf8'), 'voice.yaml', env);
+    expect(Object.keys(d.services)).toEqual(['livekit', 'whisper', 'kokoro', 'my-llm']);
+    const w = d.services['whisper'];
+    const k = d.services['kokoro'];
+    const c = d.services['my-llm'];
+    expect(w).toMatchObject({ kind: 'whisper', port: 2022, health: { path: '/health', timeoutMs: 120_000 } });
+    expect(w?.kind === 'whisper' ? w.command : []).toEqual([
+      join(home, '.voicemode/services/whisper/build/bin/whisper-server'),
+      '--host', '127.0.0.1', '--port', '2022',
+      '--model', join(home, '.voicemode/services/whisper/models/ggml-base.en.bin'),
+      '--threads', '4', '--language', 'auto', '--inference-path', '/v1/audio/transcriptions',
+    ]);
+    expect(w?.kind === 'whisper' ? w.model : undefined).toMatchObject({ kind: 'download', sha256: 'a03779c86df3323075f5e796cb2ce5029f00ec8869eee3fdfb897afe36c6d002' });
+    expect(k?.kind === 'kokoro' ? [k.command, k.workingDir, k.env['USE_GPU'], k.env['MODEL_DIR']] : []).toEqual([
+      [join(home, '.voicemode/services/kokoro/.venv/bin/uvicorn'), 'api.src.main:app', '--host', '127.0.0.1', '--port', '8880'],
+      join(home, '.voicemode/services/kokoro'),
+      'false',
+      'src/models',
+    ]);
+    expect(c).toMatchObject({ kind: 'command', command: [join(home, 'bin/llama-server'), '--port', '8080', '--model', join(home, 'models/m.gguf')], health: { path: '/health', timeoutMs: 60_000 } });
+  });
+
   it('lan.yaml binds a LAN address with its secret read from a private file', () => {
     const d = validateText(readFileSync(join(examples, 'lan.yaml'), 'utf8'), 'lan.yaml', env);
     const lk = livekitOf(d);
@@ -95,7 +118,8 @@ describe('vm init file', () => {
     const lk = schema['$defs'].livekit.properties as Record<string, any>;
     const keys = [
       ...Object.keys(schema['properties']),
-      ...Object.keys(lk),
+      // `kind` is implied by the name `livekit`: the file need not say it.
+      ...Object.keys(lk).filter((k) => k !== 'kind'),
       ...['install', 'rtc', 'room', 'logging', 'health'].flatMap((k) => Object.keys(lk[k].properties)),
     ];
     for (const k of keys) expect(text, k).toMatch(new RegExp(`^\\s*(# )?${k}:`, 'm'));
