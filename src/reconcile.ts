@@ -1,4 +1,4 @@
-// observe → plan, shared by plan, apply, status and (later) watch. Each call observes afresh:
+// observe → plan, shared by plan, apply, status and watch. Each call observes afresh:
 // nothing depends on what an earlier run did.
 
 import { createRequire } from 'node:module';

@@ -92,7 +92,6 @@ export function specWarnings(desired: DesiredState): string[] {
       if (weak !== undefined) out.push(`${where} and the secret of key ${JSON.stringify(name)} ${describeWeakness(weak)} (allowed by allow_insecure: true)`);
     }
   }
-  // The model does not carry `dev` yet (it is not rendered); read it once it does.
-  if ('dev' in lk && lk.dev === true) out.push(`${where} in dev mode, which serves /debug/pprof (allowed by allow_insecure: true)`);
+  if (lk.dev) out.push(`${where} in dev mode, which serves /debug/pprof (allowed by allow_insecure: true)`);
   return out;
 }

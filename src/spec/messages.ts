@@ -15,9 +15,6 @@ export interface Described {
   readonly message: string;
 }
 
-/** Planned values that are not implemented yet, by instance path: they deserve more than "invalid". */
-const NOT_YET: Readonly<Record<string, readonly string[]>> = {};
-
 /** Keys the schema's if/then/else allows with one install method only. */
 const ONLY_WITH: Readonly<Record<string, string>> = {
   '/services/livekit/install/path': 'path is only used with `method: path`',
@@ -213,9 +210,6 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
     }
     case 'enum': {
       const allowed = (p['allowedValues'] as unknown[]).map(String);
-      if (typeof value === 'string' && NOT_YET[at]?.includes(value)) {
-        return { pointer: at, part: 'value', message: `${name} ${show(value)} is not supported yet (supported: ${allowed.join(', ')})` };
-      }
       const guess = typeof value === 'string' ? closest(value, allowed) : undefined;
       const hint = guess === undefined ? '' : ` (did you mean "${guess}"?)`;
       return { pointer: at, part: 'value', message: `${name} must be one of ${allowed.join(', ')}; got ${show(value)}${hint}` };

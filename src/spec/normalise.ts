@@ -40,10 +40,7 @@ export interface WrittenLiveKit {
   readonly room?: { readonly auto_create?: boolean; readonly empty_timeout?: number };
   readonly logging?: { readonly level?: LogLevel; readonly max_size?: number | string };
   readonly health?: { readonly timeout?: number | string };
-  /**
-   * LiveKit's dev mode. Only checked (refused off loopback): the model does not carry it yet,
-   * so it is not rendered into LiveKit's config.
-   */
+  /** LiveKit's dev mode (`development: true` in its config); refused off loopback (exposure.ts). */
   readonly dev?: boolean;
   /** Lets a weak secret or dev: true face a network; every plan warns (exposure.ts). */
   readonly allow_insecure?: boolean;

@@ -27,7 +27,7 @@ describe('releaseArch', () => {
       const e = err as UserError;
       expect(e.code).toBe('INSTALL_FAILED');
       expect(e.message).toMatch(/no macOS release builds/);
-      expect(e.hint).toMatch(/brew install livekit.*Homebrew support in vm comes later/);
+      expect(e.hint).toMatch(/install\.method: brew/);
     }
   });
 

@@ -132,14 +132,6 @@ describe('allow_insecure: true', () => {
     expect(warnings.join('\n')).not.toContain(SHORT);
   });
 
-  it('dev mode is warned about once the model carries it', () => {
-    const d = desired(insecure);
-    const lkWithDev = { ...d.services.livekit, dev: true } as NonNullable<DesiredState['services']['livekit']>;
-    expect(specWarnings({ ...d, services: { livekit: lkWithDev } }).at(-1)).toBe(
-      'LiveKit listens on 0.0.0.0 (bind_addresses[0], every interface) in dev mode, which serves /debug/pprof (allowed by allow_insecure: true)',
-    );
-  });
-
   it('must be true or false', () => {
     expect(problems(lk('    allow_insecure: 1\n'))).toEqual(['vm.yaml:5:21: allow_insecure must be true or false, got 1 (at /services/livekit/allow_insecure)']);
   });
