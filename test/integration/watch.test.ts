@@ -160,7 +160,9 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
   });
 
   it('a burst of 20 saves ends in one reconcile of the last content', async () => {
-    w = new Watcher(['--interval', '30s']);
+    // A debounce far longer than the gaps between saves, even on a loaded machine (at 200 ms, a
+    // save delayed past it once reconciled the 19th content first).
+    w = new Watcher(['--interval', '30s', '--debounce', '2s']);
     await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
     const m = w.mark();
     for (let i = 1; i <= 20; i++) {
@@ -168,7 +170,7 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file', 20_000, m);
-    await new Promise((r) => setTimeout(r, 700)); // a second reconcile would have started by now
+    await new Promise((r) => setTimeout(r, 2_500)); // a second reconcile would have started by now
     expect(w.events.slice(m).filter((e) => e.event === 'reconcile_start' && e.trigger === 'file')).toHaveLength(1);
     expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toContain('port_range_end: 55420');
   });

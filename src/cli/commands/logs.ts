@@ -36,15 +36,18 @@ export async function logsCommand(io: CliIo, service: string | undefined, o: Log
   const logFile = resolvePaths(io.env).livekit.logFile;
 
   const last = await lastLines(logFile, Number(count));
-  if (last === undefined) {
-    io.stderr.write(`no log yet at ${logFile}: LiveKit has not run under vm${o.follow === true ? ' (waiting for it; Ctrl-C to stop)' : ''}\n`);
-    if (o.follow !== true) return EXIT.ok;
-  } else {
+  if (o.follow !== true) {
+    if (last === undefined) {
+      io.stderr.write(`no log yet at ${logFile}: LiveKit has not run under vm\n`);
+      return EXIT.ok;
+    }
     const text = last.text.toString('utf8');
-    io.stdout.write(o.follow === true || text === '' || text.endsWith('\n') ? text : `${text}\n`);
+    io.stdout.write(text === '' || text.endsWith('\n') ? text : `${text}\n`);
+    return EXIT.ok;
   }
-  if (o.follow !== true) return EXIT.ok;
 
+  // Handlers before the first line: Ctrl-C (or a test's SIGTERM) right after it must still end
+  // vm with 0, not by the signal.
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
@@ -53,6 +56,8 @@ export async function logsCommand(io: CliIo, service: string | undefined, o: Log
   const stdout = io.stdout as Output & Partial<Pick<NodeJS.EventEmitter, 'on' | 'off'>>;
   stdout.on?.('error', stop);
   try {
+    if (last === undefined) io.stderr.write(`no log yet at ${logFile}: LiveKit has not run under vm (waiting for it; Ctrl-C to stop)\n`);
+    else io.stdout.write(last.text.toString('utf8'));
     await follow(logFile, last?.live, io.stdout, ac.signal);
   } finally {
     process.off('SIGINT', stop);

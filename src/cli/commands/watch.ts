@@ -46,29 +46,40 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
   setFlagsFromString('--optimize-for-size');
   const tidy = heapKeeper();
   const emit = eventSink(io.stdout, o.json === true);
-  const watching = await startWatch(
-    host,
-    {
-      ...(o.file === undefined ? {} : { file: o.file }),
-      cwd: io.cwd,
-      intervalMs: ms('interval', o.interval, '30s'),
-      debounceMs: ms('debounce', o.debounce, '200ms'),
-      lockTimeoutMs: ms('lock-timeout', o.lockTimeout, '30s'),
-      lockFile: (d) => lockFile(resolvePaths(io.env, d.services.livekit)),
-      retry: { ...DEFAULT_RETRY, maxFailures },
-      rotateLogs: (d) => rotateLogs(host, d),
-      afterCycle: tidy,
-    },
-    emit,
-  );
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', hup);
-      void watching.stop().then(resolve);
-    };
-    const hup = () => watching.reload();
-    process.on('SIGINT', stop).on('SIGTERM', stop).on('SIGHUP', hup);
-  });
+  // Handlers before startWatch, which prints watch_start: whoever reads that line may signal at
+  // once, and a signal with no handler yet kills vm instead of stopping it (exit 0).
+  let stopRequested = (): void => {};
+  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+  let reload = (): void => {}; // a SIGHUP before the watch runs: its first reconcile reads the file anyway
+  const hup = () => reload();
+  const stop = () => {
+    // A second Ctrl-C while stopping takes the default action: it ends vm at once.
+    process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', hup);
+    stopRequested();
+  };
+  process.on('SIGINT', stop).on('SIGTERM', stop).on('SIGHUP', hup);
+  try {
+    const watching = await startWatch(
+      host,
+      {
+        ...(o.file === undefined ? {} : { file: o.file }),
+        cwd: io.cwd,
+        intervalMs: ms('interval', o.interval, '30s'),
+        debounceMs: ms('debounce', o.debounce, '200ms'),
+        lockTimeoutMs: ms('lock-timeout', o.lockTimeout, '30s'),
+        lockFile: (d) => lockFile(resolvePaths(io.env, d.services.livekit)),
+        retry: { ...DEFAULT_RETRY, maxFailures },
+        rotateLogs: (d) => rotateLogs(host, d),
+        afterCycle: tidy,
+      },
+      emit,
+    );
+    reload = () => watching.reload();
+    await stopped;
+    await watching.stop();
+  } finally {
+    process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', hup);
+  }
   return EXIT.ok;
 }
 
