@@ -90,6 +90,7 @@ async function run() {
     isTTY,
     env: process.env,
     cwd: process.cwd(),
+    script: __filename,
     prompt: isTTY
       ? async (q) => {
           const { createInterface } = require('node:readline/promises');

@@ -13,4 +13,6 @@ export interface CliIo {
   readonly isTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** The entry point vm runs from (bin/vm.cjs): hints name how to run it again (invocation.ts). */
+  readonly script?: string;
 }

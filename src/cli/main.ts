@@ -3,9 +3,14 @@
 
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './exit.js';
+import { invocation, withInvocation } from './invocation.js';
 import type { CliIo } from './io.js';
 
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+export async function main(argv: readonly string[], given: CliIo): Promise<number> {
+  // Hints ("run `vm plan`") name the command that works here; `vm logs` prints LiveKit's own
+  // lines, which are not vm's to rewrite, so it gets the streams as given.
+  const how = () => (given.script === undefined ? 'vm' : invocation(given.script, given.env, given.cwd));
+  const io: CliIo = { ...given, stdout: withInvocation(given.stdout, how), stderr: withInvocation(given.stderr, how) };
   let code: number = EXIT.ok;
   const run = (fn: () => Promise<number>) => async () => {
     code = await fn();
@@ -90,7 +95,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('-f, --follow', 'then print lines as they are written, like `tail -F`, until Ctrl-C')
     .option('--file <path>', 'accepted and ignored: the log does not depend on the file (here -f is --follow)')
     .action(async (service: string, o: import('./commands/logs.js').LogsFlags) => {
-      await run(async () => (await import('./commands/logs.js')).logsCommand(io, service, o))();
+      await run(async () => (await import('./commands/logs.js')).logsCommand(given, service, o))();
     });
 
   try {
