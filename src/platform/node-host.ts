@@ -1,5 +1,6 @@
-// The real Host: node built-ins only (no execa/undici here: this module is on the `vm plan`
-// path, where each of those costs ~20 ms bundled; see bench/).
+// The real Host: node built-ins only (no undici here: this module is on the `vm plan` path, where
+// it costs ~20 ms bundled; see bench/). Processes run through execFile with a timeout, and a
+// failure comes back as a result, not a throw; that is all vm needs of a process library.
 
 import * as fs from 'node:fs/promises';
 import { request } from 'node:http';
