@@ -6,15 +6,16 @@ import type { Output } from './io.js';
 
 export const EXIT = { ok: 0, error: 1, changes: 2, internal: 70 } as const;
 
-export function reportError(e: unknown, stderr: Output): number {
+/** `hint` rewrites "`vm …`" in the message and hint to the command that works here (invocation.ts). */
+export function reportError(e: unknown, stderr: Output, hint: (text: string) => string = (s) => s): number {
   if (e instanceof SpecError) {
     stderr.write(`${e.message}\n`);
     stderr.write(`vm: ${e.problems.length === 1 ? 'the file has a problem' : `the file has ${e.problems.length} problems`}; nothing was changed\n`);
     return EXIT.error;
   }
   if (e instanceof UserError) {
-    stderr.write(`vm: ${e.message}\n`);
-    if (e.hint !== undefined) stderr.write(`${e.hint.replace(/^/gm, '  ')}\n`);
+    stderr.write(`vm: ${hint(e.message)}\n`);
+    if (e.hint !== undefined) stderr.write(`${hint(e.hint).replace(/^/gm, '  ')}\n`);
     return EXIT.error;
   }
   if (isSystemError(e)) {

@@ -4,7 +4,7 @@
 
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, isAbsolute, join, relative } from 'node:path';
-import type { Output } from './io.js';
+import type { CliIo } from './io.js';
 
 function real(path: string): string | undefined {
   try {
@@ -54,16 +54,20 @@ export function invocation(script: string, env: Readonly<Record<string, string |
 }
 
 /**
- * `out`, with every hint's "`vm " rewritten to "`<how> ". `how` is asked only when a hint is
- * written (a converged `vm plan` prints none, and need not search PATH).
+ * Rewrites a hint's "`vm " to "`<how> ". Only vm's own words go through it (notes, warnings,
+ * summaries, error hints), never file content a plan shows or LiveKit's log lines. `how` is asked
+ * once, and only when a hint is written: a converged `vm plan` prints none and searches no PATH.
  */
-export function withInvocation(out: Output, how: () => string): Output {
+export function hinter(how: () => string): (text: string) => string {
   let cmd: string | undefined;
-  return {
-    write: (s: string) => {
-      if (!s.includes('`vm ')) return out.write(s);
-      cmd ??= how();
-      return out.write(cmd === 'vm' ? s : s.replaceAll('`vm ', `\`${cmd} `));
-    },
+  return (text) => {
+    if (!text.includes('`vm ')) return text;
+    cmd ??= how();
+    return cmd === 'vm' ? text : text.replaceAll('`vm ', `\`${cmd} `);
   };
+}
+
+/** `io`'s hint rewriter; text as it is when `io` has none (tests driving a command directly). */
+export function hint(io: CliIo, text: string): string {
+  return io.hint === undefined ? text : io.hint(text);
 }

@@ -15,4 +15,6 @@ export interface CliIo {
   readonly cwd: string;
   /** The entry point vm runs from (bin/vm.cjs): hints name how to run it again (invocation.ts). */
   readonly script?: string;
+  /** Rewrites "`vm …`" in a hint to the command that works here; main() sets it from `script`. */
+  readonly hint?: (text: string) => string;
 }

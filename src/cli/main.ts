@@ -3,14 +3,14 @@
 
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './exit.js';
-import { invocation, withInvocation } from './invocation.js';
+import { hinter, invocation } from './invocation.js';
 import type { CliIo } from './io.js';
 
 export async function main(argv: readonly string[], given: CliIo): Promise<number> {
-  // Hints ("run `vm plan`") name the command that works here; `vm logs` prints LiveKit's own
-  // lines, which are not vm's to rewrite, so it gets the streams as given.
-  const how = () => (given.script === undefined ? 'vm' : invocation(given.script, given.env, given.cwd));
-  const io: CliIo = { ...given, stdout: withInvocation(given.stdout, how), stderr: withInvocation(given.stderr, how) };
+  // Hints ("run `vm plan`") name the command that works here (invocation.ts); `--json` stays
+  // data and says `vm`.
+  const io: CliIo = { ...given, hint: given.hint ?? hinter(() => (given.script === undefined ? 'vm' : invocation(given.script, given.env, given.cwd))) };
+  const hint = io.hint ?? ((s: string) => s);
   let code: number = EXIT.ok;
   const run = (fn: () => Promise<number>) => async () => {
     code = await fn();
@@ -19,7 +19,7 @@ export async function main(argv: readonly string[], given: CliIo): Promise<numbe
     .description('Keeps Voice Mode services (LiveKit) exactly as voicemode.services.yaml says.')
     .version(VERSION, '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({ writeOut: (s) => io.stdout.write(hint(s)), writeErr: (s) => io.stderr.write(hint(s)) })
     .showHelpAfterError('(run `vm --help` for usage)');
   const file = ['-f, --file <path>', 'the desired-state file (default: search, see README)'] as const;
 
@@ -95,7 +95,7 @@ export async function main(argv: readonly string[], given: CliIo): Promise<numbe
     .option('-f, --follow', 'then print lines as they are written, like `tail -F`, until Ctrl-C')
     .option('--file <path>', 'accepted and ignored: the log does not depend on the file (here -f is --follow)')
     .action(async (service: string, o: import('./commands/logs.js').LogsFlags) => {
-      await run(async () => (await import('./commands/logs.js')).logsCommand(given, service, o))();
+      await run(async () => (await import('./commands/logs.js')).logsCommand(io, service, o))();
     });
 
   try {
@@ -106,7 +106,7 @@ export async function main(argv: readonly string[], given: CliIo): Promise<numbe
       // --help and --version end here with exit code 0; usage errors were already printed.
       return e.exitCode === 0 ? EXIT.ok : EXIT.error;
     }
-    return reportError(e, io.stderr);
+    return reportError(e, io.stderr, hint);
   }
 }
 

@@ -19,14 +19,15 @@ const MARK: Record<StepAction, string> = {
   'wait-healthy': '?',
 };
 
-export async function renderPlan(snap: Snapshot, source: string): Promise<string> {
+/** `hint` rewrites "`vm …`" in vm's own words (notes, warnings, summary), never in the diffs. */
+export async function renderPlan(snap: Snapshot, source: string, hint: (text: string) => string = (s) => s): Promise<string> {
   const p = snap.plan;
   const lines: string[] = [`Desired state: ${source}`];
-  for (const n of p.notes) lines.push(`note: ${n}`);
+  for (const n of p.notes) lines.push(`note: ${hint(n)}`);
   const sup = snap.plan.supervisor;
   if (sup !== undefined) lines.push(`Supervisor: ${sup.kind === 'unavailable' ? `none (${sup.why})` : `${sup.kind} (${sup.why})`}`);
-  for (const w of p.warnings) lines.push(`warning: ${w}`);
-  for (const b of p.blockers) lines.push(`blocked: ${b}`);
+  for (const w of p.warnings) lines.push(`warning: ${hint(w)}`);
+  for (const b of p.blockers) lines.push(`blocked: ${hint(b)}`);
   if (p.steps.length > 0) {
     lines.push('', 'livekit:');
     for (const s of p.steps) {
@@ -34,7 +35,7 @@ export async function renderPlan(snap: Snapshot, source: string): Promise<string
       if (s.change !== undefined) lines.push(...(await renderDiff(s.change)).map((l) => `      ${l}`));
     }
   }
-  lines.push('', summary(snap));
+  lines.push('', hint(summary(snap)));
   return `${lines.join('\n')}\n`;
 }
 

@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invocation, withInvocation } from '../../src/cli/invocation.js';
+import { hinter, invocation } from '../../src/cli/invocation.js';
 import { ROOT, runVm } from '../helpers/vm.js';
 
 let t = '';
@@ -62,23 +62,19 @@ describe('invocation', () => {
   });
 });
 
-describe('withInvocation', () => {
+describe('hinter', () => {
   it('rewrites each "`vm " and asks how only once, and only when a hint is written', () => {
-    const out: string[] = [];
     let asked = 0;
-    const w = withInvocation({ write: (s) => out.push(s) }, () => (asked++, 'npx vm'));
-    w.write('livekit: converged\n');
+    const hint = hinter(() => (asked++, 'npx vm'));
+    expect(hint('livekit: converged')).toBe('livekit: converged');
     expect(asked).toBe(0);
-    w.write('Run `vm apply` to take them; `vm plan --json` for data. vm stays vm.\n');
-    w.write('then `vm status`\n');
+    expect(hint('Run `vm apply` to take them; `vm plan --json` for data. vm stays vm.')).toBe('Run `npx vm apply` to take them; `npx vm plan --json` for data. vm stays vm.');
+    expect(hint('then `vm status`')).toBe('then `npx vm status`');
     expect(asked).toBe(1);
-    expect(out).toEqual(['livekit: converged\n', 'Run `npx vm apply` to take them; `npx vm plan --json` for data. vm stays vm.\n', 'then `npx vm status`\n']);
   });
 
   it('leaves the text alone when vm is on PATH', () => {
-    const out: string[] = [];
-    withInvocation({ write: (s) => out.push(s) }, () => 'vm').write('Run `vm apply`.\n');
-    expect(out).toEqual(['Run `vm apply`.\n']);
+    expect(hinter(() => 'vm')('Run `vm apply`.')).toBe('Run `vm apply`.');
   });
 });
 
@@ -98,5 +94,20 @@ describe('the built CLI', () => {
     const r = await runVm(['init'], { HOME: home, PATH: `${home}/bin:/usr/bin:/bin` });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('next: `vm plan -f voicemode.services.yaml`');
+  });
+
+  it('`vm plan` rewrites its hints but not the file contents it shows; --json stays `vm`', async () => {
+    const home = join(t, 'home-plan');
+    mkdirSync(home);
+    const bin = realpathSync(`${ROOT}bin/vm.cjs`);
+    const env = { HOME: home, PATH: '/usr/bin:/bin', VOICEMODE_HOME: join(home, '.voicemode') };
+    const human = await runVm(['plan'], env);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`note: no voicemode.services.yaml found: using the built-in default (LiveKit on 127.0.0.1 with a generated key); \`${bin} init\` writes it as a file`);
+    expect(human.stdout).toMatch(new RegExp(`Run \`${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} apply\` to take them\.\n$`));
+    // The diff shows the config exactly as apply will write it.
+    expect(human.stdout).toContain('+# Managed by vm (Voice Mode). `vm apply` rewrites this file: change voicemode.services.yaml instead.');
+    const json = await runVm(['plan', '--json'], env);
+    expect(JSON.parse(json.stdout).notes).toEqual(['no voicemode.services.yaml found: using the built-in default (LiveKit on 127.0.0.1 with a generated key); `vm init` writes it as a file']);
   });
 });

@@ -32,7 +32,7 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
   const ctx = planContext({ force: o.force === true });
   const first = await snapshot(host, desired, ctx);
   const json = o.json === true;
-  if (!json) io.stdout.write(await renderPlan(first, describeSource(desired)));
+  if (!json) io.stdout.write(await renderPlan(first, describeSource(desired), io.hint));
   refuseBlocked(first.plan);
   if (first.plan.steps.length === 0) {
     // Converged: remember the binary's answer so the next plan need not run it (a no-op when
@@ -69,7 +69,7 @@ async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: Desire
     return EXIT.ok;
   }
   if (o.yes !== true && JSON.stringify(planToJson(before.plan).steps) !== JSON.stringify(planToJson(first.plan).steps)) {
-    io.stdout.write(`\nThe machine changed while this apply waited; the plan is now:\n${await renderPlan(before, describeSource(desired))}`);
+    io.stdout.write(`\nThe machine changed while this apply waited; the plan is now:\n${await renderPlan(before, describeSource(desired), io.hint)}`);
     await confirm(io, false, before.plan.steps.length);
   }
 
@@ -100,7 +100,7 @@ async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: Desire
     return EXIT.ok;
   } catch (e) {
     if (json) io.stdout.write(`${JSON.stringify({ ...applyJson(before.plan, applied, false), error: e instanceof Error ? e.message : String(e) })}\n`);
-    const code = reportError(e, io.stderr);
+    const code = reportError(e, io.stderr, io.hint);
     if (e instanceof StepFailedError && e.logTail.length > 0) {
       io.stderr.write(`last lines of the LiveKit log:\n${e.logTail.map((l) => `  | ${l}`).join('\n')}\n`);
     }

@@ -9,7 +9,7 @@ export async function planCommand(io: CliIo, o: { file?: string; json?: boolean;
   const { desired, host } = await loadContext(io, o.file);
   const snap = await snapshot(host, desired, planContext({ force: o.force === true }));
   if (o.json === true) io.stdout.write(`${JSON.stringify(planToJson(snap.plan))}\n`);
-  else io.stdout.write(await renderPlan(snap, describeSource(desired)));
+  else io.stdout.write(await renderPlan(snap, describeSource(desired), io.hint));
   if (snap.plan.blockers.length > 0) return EXIT.error;
   return o.detailedExitcode === true && snap.plan.steps.length > 0 ? EXIT.changes : EXIT.ok;
 }

@@ -5,6 +5,7 @@ import { snapshot } from '../../reconcile.js';
 import { healthUrl } from '../../services/livekit/render.js';
 import { loadContext } from '../context.js';
 import { EXIT } from '../exit.js';
+import { hint } from '../invocation.js';
 import type { CliIo } from '../io.js';
 
 export async function statusCommand(io: CliIo, o: { file?: string; json?: boolean }): Promise<number> {
@@ -60,7 +61,7 @@ export async function statusCommand(io: CliIo, o: { file?: string; json?: boolea
       `  healthy  ${health}  ${status.url}`,
       `  log      ${p.logFile}`,
       ...snap.plan.warnings.map((w) => `warning: ${w}`),
-      snap.plan.steps.length === 0 ? 'converged' : `${snap.plan.steps.length} step(s) pending: run \`vm plan\` for details`,
+      snap.plan.steps.length === 0 ? 'converged' : hint(io, `${snap.plan.steps.length} step(s) pending: run \`vm plan\` for details`),
       '',
     ].join('\n'),
   );
