@@ -5,6 +5,9 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './exit.js';
 import type { CliIo } from './io.js';
 
+// bin/vm.cjs decides colour with this before calling main.
+export { colorWanted } from './color.js';
+
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   let code: number = EXIT.ok;
   const run = (fn: () => Promise<number>) => async () => {
