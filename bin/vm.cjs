@@ -88,6 +88,8 @@ async function run() {
     stdout: process.stdout,
     stderr: process.stderr,
     isTTY,
+    color: cli.colorWanted(Boolean(process.stdout.isTTY), process.env),
+    ...(process.stdout.columns > 0 ? { columns: process.stdout.columns } : {}),
     env: process.env,
     cwd: process.cwd(),
     script: __filename,

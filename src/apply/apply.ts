@@ -28,15 +28,27 @@ export interface ApplyOptions {
   readonly versions?: VersionCache;
 }
 
-/** A step failed; `logTail` holds the service's last log lines (LiveKit never logs secrets). */
+/** A version change the plan was making: what ran before and what the file asks for. */
+export interface VersionChange {
+  readonly from: string;
+  readonly to: string;
+  /** LiveKit was running (on `from`) when the apply began. */
+  readonly wasRunning: boolean;
+}
+
+/**
+ * A step failed; `logTail` holds the service's log lines written since this apply started (LiveKit
+ * never logs secrets), so an old failure from an earlier run is never shown as this one's cause.
+ */
 export class StepFailedError extends UserError {
   constructor(
     readonly step: Step,
     readonly failure: Error,
     readonly logTail: readonly string[],
     readonly rolledBack: RollbackOutcome,
+    readonly version?: VersionChange,
   ) {
-    super('STEP_FAILED', `step failed: ${step.service} ${step.resource} ${step.action}: ${failure.message}${describeRollback(rolledBack)}`);
+    super('STEP_FAILED', `${step.service} ${step.resource} ${step.action} failed: ${failure.message}${describeRollback(rolledBack, version)}`);
   }
 }
 
@@ -55,6 +67,8 @@ export async function applyPlan(
   opts: ApplyOptions = {},
 ): Promise<ApplyResult> {
   refuseBlocked(before.plan);
+  // Where the log ends now: on failure only what this apply's LiveKit wrote is shown.
+  const logFrom = (await host.stat(before.paths.livekit.logFile))?.size ?? 0;
   const applied: Array<{ step: Step; ms: number }> = [];
   // Test-only: die like `kill -9` at a step boundary, so tests can prove the next apply heals it.
   const killBefore = host.env['VM_TEST_KILL_BEFORE_STEP'];
@@ -70,10 +84,14 @@ export async function applyPlan(
       reporter.stepFailed?.(step, err, host.now() - t0);
       if (!(e instanceof UserError) && !isSystemError(e)) throw e; // a bug: let it surface as one
       // Read the log before rolling back: the lines that explain the failure come first.
-      const logTail = await host.tail(before.paths.livekit.logFile, 15);
+      const logTail = await host.tail(before.paths.livekit.logFile, 15, logFrom);
       const outcome: RollbackOutcome =
-        opts.rollback === false ? { kind: 'disabled' } : applied.length === 0 && !isMutating(step) ? { kind: 'nothing-changed' } : await rollback(host, before, [...applied.map((a) => a.step), step], reporter);
-      throw new StepFailedError(step, err, logTail, outcome);
+        applied.length === 0 && changesNothingOnFailure(step)
+          ? { kind: 'nothing-changed' }
+          : opts.rollback === false
+            ? { kind: 'disabled' }
+            : await rollback(host, before, [...applied.map((a) => a.step), step], reporter);
+      throw new StepFailedError(step, err, logTail, outcome, versionChange(before));
     }
     const ms = host.now() - t0;
     reporter.stepDone?.(step, ms);
@@ -110,21 +128,41 @@ async function removeOldVersions(host: Host, before: Snapshot, after: Snapshot):
   }
 }
 
-function isMutating(step: Step): boolean {
-  return step.effect.kind !== 'wait-healthy';
+/**
+ * Steps that leave nothing changed when they fail: a wait changes nothing at all, and a release
+ * install switches the link only as its last, atomic step (a checksum mismatch is refused before
+ * anything is touched; see install.ts's contract).
+ */
+function changesNothingOnFailure(step: Step): boolean {
+  const k = step.effect.kind;
+  return k === 'wait-healthy' || k === 'install-release' || k === 'switch-link';
 }
 
-function describeRollback(o: RollbackOutcome): string {
+/** The version the plan was moving from and to, when it installs a different one. */
+function versionChange(before: Snapshot): VersionChange | undefined {
+  const bin = before.observed.livekit?.binary;
+  for (const s of before.plan.steps) {
+    const e = s.effect;
+    if ((e.kind === 'install-release' || e.kind === 'install-script') && bin?.kind === 'present' && bin.version !== e.version) {
+      return { from: bin.version, to: e.version, wasRunning: before.observed.livekit?.runtime?.running === true };
+    }
+  }
+  return undefined;
+}
+
+function describeRollback(o: RollbackOutcome, v: VersionChange | undefined): string {
+  const asks = v === undefined ? '' : `; the file asks for ${v.to}, which stays pending`;
   switch (o.kind) {
     case 'rolled-back':
-      return `; rolled back to the previous binary, config and unit${o.healthy ? ' — LiveKit is healthy again on the old setup' : ''}`;
+      if (v === undefined) return `; rolled back to the previous binary, config and unit${o.healthy ? ': LiveKit is healthy again as it was' : ''}`;
+      return `; rolled back to the previous binary, config and unit: livekit-server ${v.from} is ${o.healthy ? 'running and healthy' : 'installed'} again${asks}`;
     case 'rollback-failed':
-      return `; rolling back failed too: ${o.why}`;
+      return `; rolling back failed too: ${o.why}${v === undefined ? '' : ` (livekit-server ${v.from} ran before; the file asks for ${v.to})`}`;
     case 'nothing-to-restore':
       return '; nothing to roll back to (there was no previous working setup)';
     case 'disabled':
-      return '; left as it is (--no-rollback)';
+      return `; left as it is (--no-rollback)${v === undefined ? '' : `: livekit-server ${v.to} is installed, as the file asks; ${v.from} ran before`}`;
     case 'nothing-changed':
-      return '; nothing was changed';
+      return `; nothing was changed${v === undefined ? '' : `: livekit-server ${v.from} is still ${v.wasRunning ? 'the one running' : 'installed'}${asks}`}`;
   }
 }

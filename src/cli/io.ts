@@ -11,6 +11,10 @@ export interface CliIo {
   readonly prompt?: (question: string) => Promise<string | undefined>;
   /** Both stdin and stdout are terminals: we may ask, and may draw progress. */
   readonly isTTY: boolean;
+  /** Colour stdout: it is a terminal, NO_COLOR is unset (or FORCE_COLOR set); see color.ts. */
+  readonly color?: boolean;
+  /** The terminal's width, when stdout is one: progress lines stay inside it. */
+  readonly columns?: number;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   /** The entry point vm runs from (bin/vm.cjs): hints name how to run it again (invocation.ts). */

@@ -6,6 +6,9 @@ import { EXIT, reportError } from './exit.js';
 import { hinter, invocation } from './invocation.js';
 import type { CliIo } from './io.js';
 
+// bin/vm.cjs decides colour with this before calling main.
+export { colorWanted } from './color.js';
+
 export async function main(argv: readonly string[], given: CliIo): Promise<number> {
   // Hints ("run `vm plan`") name the command that works here (invocation.ts); `--json` stays
   // data and says `vm`.

@@ -12,7 +12,7 @@ import { acquireLock, describeHolder } from '../platform/lock.js';
 import { planContext, snapshot } from '../reconcile.js';
 import type { SlowAnswers, VersionCache } from '../services/livekit/observe.js';
 import { loadDesired } from '../spec/load.js';
-import type { Emit } from './events.js';
+import { showDuration, type Emit } from './events.js';
 import { DEFAULT_RETRY, mayAttempt, recordFailure, type FailureMemo, type RetryPolicy } from './policy.js';
 import { referencedFiles } from './referenced.js';
 
@@ -20,6 +20,8 @@ export type Trigger = 'start' | 'file' | 'interval' | 'signal';
 
 export interface WatchOptions {
   readonly file?: string;
+  /** How the start line names the file (the CLI finds it: "PATH (found searching …)"). */
+  readonly source?: string;
   readonly cwd: string;
   readonly intervalMs: number;
   readonly debounceMs: number;
@@ -50,6 +52,8 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
   let busy: Promise<void> | undefined;
   let queued: Trigger | undefined;
   let debounce: NodeJS.Timeout | undefined;
+  /** The problems last reported: an editor's save can arrive as two events; say them once. */
+  let reported: string | undefined;
 
   const { watch } = await import('chokidar');
   // atomic: editors that save by writing a temp file and renaming it over ours are one change.
@@ -69,11 +73,12 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
   files.on('add', onFileEvent).on('change', onFileEvent).on('unlink', onFileEvent);
 
   /** Reads the file; an invalid one is reported and the last valid state stays in force. */
-  const load = async (): Promise<boolean> => {
+  const load = async (why: Trigger): Promise<boolean> => {
     try {
       const next = await loadDesired({ ...(opts.file === undefined ? {} : { file: opts.file }), cwd: opts.cwd, env: host.env });
       const changed = JSON.stringify(next) !== JSON.stringify(desired);
       desired = next;
+      reported = undefined;
       follow(referencedFiles(next));
       // A new edit is a new change: whatever was given up on gets another chance.
       if (changed) memo = undefined;
@@ -81,13 +86,16 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
     } catch (e) {
       if (!(e instanceof SpecError) && !(e instanceof UserError)) throw e;
       const message = e instanceof SpecError ? e.problems.map(formatProblem).join('\n') : e.message;
+      // The same problems again from a file event are the same save; SIGHUP asks to hear them.
+      if (message === reported && why === 'file') return false;
+      reported = message;
       emit({ event: 'invalid_file', ok: false, message: `${message}\n(nothing changed; ${desired === undefined ? 'no valid file yet' : 'the last valid file stays in force'})` });
       return false;
     }
   };
 
   const reconcile = async (why: Trigger): Promise<void> => {
-    if (why !== 'interval' && !(await load())) return;
+    if (why !== 'interval' && !(await load(why))) return;
     if (desired === undefined || abort.signal.aborted) return;
     const d = desired;
     const t0 = host.now();
@@ -159,7 +167,7 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
   };
 
   const tick = setInterval(() => trigger('interval'), opts.intervalMs);
-  emit({ event: 'watch_start', message: `watching ${opts.file ?? 'the desired-state file'}; resync every ${opts.intervalMs} ms` });
+  emit({ event: 'watch_start', message: `watching ${opts.source ?? opts.file ?? 'the desired-state file'}; resync every ${showDuration(opts.intervalMs)}` });
   trigger('start');
 
   return {

@@ -159,6 +159,43 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toContain('port_range_end: 55300');
   });
 
+  it('for a person: names the file it found, says 30s, and reports an invalid save once', async () => {
+    // A change for the start to apply, so its line shows the watch is following the file.
+    await writeFile(specPath, spec({ end: 55350 }));
+    // No --file and no --json: the file is the one found from the working directory (HOME).
+    const child = spawn(process.execPath, [`${ROOT}bin/vm.cjs`, 'watch'], { cwd: um.env.HOME, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const seen = async (re: RegExp, from = 0) => {
+      const end = Date.now() + 30_000;
+      while (!re.test(out.slice(from))) {
+        if (Date.now() > end) throw new Error(`not seen: ${re}; watch said:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      await seen(/watching \S+ \(found searching from the working directory\); resync every 30s\n/);
+      expect(out).toContain(`watching ${specPath} (found`);
+      await seen(/reconcile \(start\): config update, running restart, healthy wait-healthy — ok in \d+ ms\n/);
+      const m = out.length;
+      await save(spec({ end: 55360, broken: true }));
+      await seen(/unknown key "colour"/, m);
+      // The same problems again (an editor's second write of one save): not said twice.
+      await writeFile(specPath, spec({ end: 55360, broken: true }));
+      await new Promise((r) => setTimeout(r, 1_500));
+      await save(spec({ end: 55360 }));
+      await seen(/reconcile \(file\): config update, running restart, healthy wait-healthy — ok/, m);
+      expect(out.slice(m).match(/unknown key "colour"/g)).toHaveLength(1);
+      expect(out).not.toContain('30000 ms');
+    } finally {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+  });
+
   it('a burst of 20 saves ends in one reconcile of the last content', async () => {
     // A debounce far longer than the gaps between saves, even on a loaded machine (at 200 ms, a
     // save delayed past it once reconciled the 19th content first).

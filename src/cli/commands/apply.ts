@@ -13,6 +13,7 @@ import { parseDuration } from '../../spec/normalise.js';
 import { describeSource, loadContext } from '../context.js';
 import { EXIT, reportError } from '../exit.js';
 import type { CliIo } from '../io.js';
+import { progressPrinter } from '../progress.js';
 import { renderPlan, stepLine } from '../render-plan.js';
 
 export interface ApplyFlags {
@@ -32,7 +33,9 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
   const ctx = planContext({ force: o.force === true });
   const first = await snapshot(host, desired, ctx);
   const json = o.json === true;
-  if (!json) io.stdout.write(await renderPlan(first, describeSource(desired), io.hint));
+  // No "Run `vm apply`" line: this is apply, and it asks next.
+  const shown = { color: io.color === true, applyHint: false, ...(io.hint === undefined ? {} : { hint: io.hint }) };
+  if (!json) io.stdout.write(await renderPlan(first, describeSource(desired), shown));
   refuseBlocked(first.plan);
   if (first.plan.steps.length === 0) {
     // Converged: remember the binary's answer so the next plan need not run it (a no-op when
@@ -69,13 +72,13 @@ async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: Desire
     return EXIT.ok;
   }
   if (o.yes !== true && JSON.stringify(planToJson(before.plan).steps) !== JSON.stringify(planToJson(first.plan).steps)) {
-    io.stdout.write(`\nThe machine changed while this apply waited; the plan is now:\n${await renderPlan(before, describeSource(desired), io.hint)}`);
+    io.stdout.write(`\nThe machine changed while this apply waited; the plan is now:\n${await renderPlan(before, describeSource(desired), { color: io.color === true, applyHint: false, ...(io.hint === undefined ? {} : { hint: io.hint }) })}`);
     await confirm(io, false, before.plan.steps.length);
   }
 
   const applied: Array<{ step: Step; ok: boolean; ms: number }> = [];
   const reporter: ApplyReporter = {
-    stepStart: (s) => !json && io.stdout.write(`  ${stepLine(s)} ...`),
+    stepStart: (s) => !json && io.stdout.write(`  ${stepLine(s, io.color)} ...`),
     stepDone: (s, ms) => {
       applied.push({ step: s, ok: true, ms });
       if (!json) io.stdout.write(` done (${fmtMs(ms)})\n`);
@@ -85,7 +88,7 @@ async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: Desire
       if (!json) io.stdout.write(' FAILED\n');
     },
     rollbackStart: () => !json && io.stdout.write('\nRolling back to the previous binary, config and unit:\n'),
-    ...(io.isTTY && !json ? { onProgress: progressPrinter(io) } : {}),
+    ...(io.isTTY && !json ? { onProgress: progressPrinter(io.stdout, io.columns === undefined ? {} : { width: io.columns - 1 }) } : {}),
   };
   if (!json) io.stdout.write('\nApplying:\n');
   const t0 = host.now();
@@ -94,15 +97,15 @@ async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: Desire
     if (json) io.stdout.write(`${JSON.stringify(applyJson(before.plan, applied, true))}\n`);
     else {
       const rt = result.after.observed.livekit?.runtime;
-      const now = rt?.running === true ? `running (pid ${rt.pid}) and healthy` : rt === undefined ? 'removed' : `not running (${rt.state})`;
-      io.stdout.write(`\nApplied ${applied.length} steps in ${fmtMs(host.now() - t0)}. livekit is converged: ${now}.\n`);
+      const now = rt?.running === true ? `running (pid ${rt.pid}) and healthy` : rt === undefined ? 'removed' : `not running: ${rt.state}`;
+      io.stdout.write(`\nApplied ${applied.length} step${applied.length === 1 ? '' : 's'} in ${fmtMs(host.now() - t0)}. livekit is converged: ${now}.\n`);
     }
     return EXIT.ok;
   } catch (e) {
     if (json) io.stdout.write(`${JSON.stringify({ ...applyJson(before.plan, applied, false), error: e instanceof Error ? e.message : String(e) })}\n`);
     const code = reportError(e, io.stderr, io.hint);
     if (e instanceof StepFailedError && e.logTail.length > 0) {
-      io.stderr.write(`last lines of the LiveKit log:\n${e.logTail.map((l) => `  | ${l}`).join('\n')}\n`);
+      io.stderr.write(`LiveKit's log since this apply started (last ${e.logTail.length} line${e.logTail.length === 1 ? '' : 's'}):\n${e.logTail.map((l) => `  | ${l}`).join('\n')}\n`);
     }
     return code;
   }
@@ -122,18 +125,6 @@ function applyJson(plan: Parameters<typeof planToJson>[0], applied: ReadonlyArra
     ...planToJson(plan),
     converged,
     applied: applied.map((a) => ({ service: a.step.service, resource: a.step.resource, action: a.step.action, reason: a.step.reason, ok: a.ok, duration_ms: Math.round(a.ms) })),
-  };
-}
-
-function progressPrinter(io: CliIo): (label: string, received: number, total: number | undefined) => void {
-  let last = 0;
-  return (label, received, total) => {
-    const now = Date.now();
-    if (now - last < 100 && received !== total) return;
-    last = now;
-    const mib = (n: number) => (n / 1048576).toFixed(1);
-    io.stdout.write(`\r    downloading ${label}: ${mib(received)}${total === undefined ? '' : `/${mib(total)}`} MiB`);
-    if (received === total) io.stdout.write('\n');
   };
 }
 

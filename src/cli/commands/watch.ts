@@ -9,6 +9,7 @@ import { packageRoot, readAsset } from '../../assets.js';
 import { UserError } from '../../errors.js';
 import { resolvePaths } from '../../paths.js';
 import { nodeHost } from '../../platform/node-host.js';
+import { discoverSpec } from '../../spec/discover.js';
 import { loadDesired } from '../../spec/load.js';
 import { parseDuration } from '../../spec/normalise.js';
 import { eventSink } from '../../watch/events.js';
@@ -46,6 +47,7 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
   setFlagsFromString('--optimize-for-size');
   const tidy = heapKeeper();
   const emit = eventSink(io.stdout, o.json === true);
+  const source = await describeWatched(io, o.file);
   // Handlers before startWatch, which prints watch_start: whoever reads that line may signal at
   // once, and a signal with no handler yet kills vm instead of stopping it (exit 0).
   let stopRequested = (): void => {};
@@ -63,6 +65,7 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
       host,
       {
         ...(o.file === undefined ? {} : { file: o.file }),
+        ...(source === undefined ? {} : { source }),
         cwd: io.cwd,
         intervalMs: ms('interval', o.interval, '30s'),
         debounceMs: ms('debounce', o.debounce, '200ms'),
@@ -81,6 +84,18 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
     process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', hup);
   }
   return EXIT.ok;
+}
+
+const VIA = { flag: 'given with --file', env: 'from VOICEMODE_SERVICES_FILE', search: 'found searching from the working directory', xdg: 'in the XDG config directory' } as const;
+
+/** Which file the watch starts from, for its first line; undefined when it cannot be told now. */
+async function describeWatched(io: CliIo, file: string | undefined): Promise<string | undefined> {
+  try {
+    const s = await discoverSpec({ ...(file === undefined ? {} : { file }), cwd: io.cwd, env: io.env });
+    return s.kind === 'file' ? `${s.path} (${VIA[s.via]})` : 'no file yet: the built-in default';
+  } catch {
+    return undefined; // a named file that is missing: the first reconcile reports it, located
+  }
 }
 
 async function serviceCommand(io: CliIo, o: WatchFlags): Promise<number> {

@@ -163,13 +163,6 @@ async function copyHashing(from: string, to: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** `downloading livekit_1.9.0_linux_amd64.tar.gz  12.3/20.1 MiB` (total unknown: `12.3 MiB`). */
-export function formatProgress(name: string, received: number, total: number | undefined): string {
-  const mib = (n: number): string => (n / (1024 * 1024)).toFixed(1);
-  const amount = total === undefined ? `${mib(received)} MiB` : `${mib(received)}/${mib(total)} MiB`;
-  return `downloading ${name}  ${amount}`;
-}
-
 /** mkdir -p that remembers which directories it created, outermost first. */
 async function mkdirTracked(dir: string, created: string[]): Promise<void> {
   const first = await mkdir(dir, { recursive: true, mode: 0o755 });

@@ -9,6 +9,7 @@
 import type { Effect, FileState, LiveKitDesired, LiveKitObserved, ResourceKind, ServicePaths, ServiceSpec, Step, StepAction, SupervisorKind, SupervisorVerb } from '../../model.js';
 import { describeYamlChange } from '../../plan/describe-change.js';
 import { basename } from 'node:path';
+import { GENERATED_API_KEY } from '../../spec/default.js';
 import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from './keys.js';
 import { ownership } from './ownership.js';
 import { planAbsent } from './plan-absent.js';
@@ -105,6 +106,10 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
   if (keyWhy === undefined && o.keyDirMode !== undefined && o.keyDirMode !== PRIVATE_DIR_MODE) {
     keyWhy = `directory mode ${octal(o.keyDirMode)} → ${octal(PRIVATE_DIR_MODE)}`;
   }
+  if (d.keys.kind === 'declared' && !(GENERATED_API_KEY in d.keys.entries) && readKeyFile(o.keyFile)?.[GENERATED_API_KEY] !== undefined) {
+    // Declaring keys replaces the generated one; whatever was given its secret stops working.
+    out.warnings.push(`the generated key ${GENERATED_API_KEY} goes away: clients using it will be refused; give them one of the declared keys, or declare ${GENERATED_API_KEY} too to keep it`);
+  }
   if (keyWhy !== undefined) {
     if (keys.generated === 'new') keyWhy += `; generating a new secret for ${Object.keys(keys.entries).join(', ')}`;
     const before = readKeyFile(o.keyFile);
@@ -162,7 +167,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
     // For launchd a reload is bootout + bootstrap: the job already restarts with the new setup.
     add('healthy', 'wait-healthy', waitWhy, wait);
   } else if (restartBecause.length > 0) {
-    add('running', 'restart', `pid ${rt.pid} runs an old setup: ${restartBecause.join(', ')}`, supervise(kind, 'restart', svc));
+    add('running', 'restart', `pid ${rt.pid} must restart to use the new setup: ${restartBecause.join(', ')}`, supervise(kind, 'restart', svc));
     add('healthy', 'wait-healthy', waitWhy, wait);
   } else if (o.health.kind === 'unhealthy') {
     add('running', 'restart', `pid ${rt.pid} is running but not healthy: ${o.health.detail}`, supervise(kind, 'restart', svc));
