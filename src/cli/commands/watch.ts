@@ -79,7 +79,12 @@ async function serviceCommand(io: CliIo, o: WatchFlags): Promise<number> {
   const { installWatchService, uninstallWatchService } = await import('../../watch/service.js');
   // What the service runs: this installation's own entry point.
   const vmBin = join(packageRoot(), 'bin', 'vm.cjs');
-  const msg = o.installService === true ? await installWatchService(host, desired, paths, vmBin, readAsset('templates/watch.service')) : await uninstallWatchService(host, desired, paths, vmBin);
-  io.stdout.write(`${msg}\n`);
+  if (o.installService === true) {
+    const done = await installWatchService(host, desired, paths, vmBin, readAsset('templates/watch.service'));
+    io.stdout.write(`${done.message}\n`);
+    for (const w of done.warnings) io.stderr.write(`warning: ${w}\n`);
+    return EXIT.ok;
+  }
+  io.stdout.write(`${await uninstallWatchService(host, desired, paths, vmBin)}\n`);
   return EXIT.ok;
 }
