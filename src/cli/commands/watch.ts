@@ -9,7 +9,7 @@ import { packageRoot, readAsset } from '../../assets.js';
 import { UserError } from '../../errors.js';
 import { resolvePaths } from '../../paths.js';
 import { nodeHost } from '../../platform/node-host.js';
-import { loadDesired } from '../../spec/load.js';
+import { loadDesired, loadDesiredForReading } from '../../spec/load.js';
 import { parseDuration } from '../../spec/normalise.js';
 import { eventSink } from '../../watch/events.js';
 import { heapKeeper } from '../../watch/heap.js';
@@ -74,7 +74,9 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
 
 async function serviceCommand(io: CliIo, o: WatchFlags): Promise<number> {
   const host = nodeHost(io.env);
-  const desired = await loadDesired({ ...(o.file === undefined ? {} : { file: o.file }), cwd: io.cwd, env: io.env });
+  const load = { ...(o.file === undefined ? {} : { file: o.file }), cwd: io.cwd, env: io.env };
+  // Uninstalling needs no secret: a file whose secret is not at hand must not keep the watch in.
+  const desired = o.installService === true ? await loadDesired(load) : (await loadDesiredForReading(load)).desired;
   const paths = resolvePaths(io.env, desired.services.livekit);
   const { installWatchService, uninstallWatchService } = await import('../../watch/service.js');
   // What the service runs: this installation's own entry point.
