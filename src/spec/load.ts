@@ -32,14 +32,18 @@ export interface LoadOptions {
  * cannot be read.
  */
 export async function loadDesired(opts: LoadOptions): Promise<DesiredState> {
+  return (await load(opts, false)).desired;
+}
+
+async function load(opts: LoadOptions, deferSecrets: boolean): Promise<ReadableDesired> {
   const source = await discoverSpec(opts);
-  if (source.kind === 'default') return defaultDesired();
+  if (source.kind === 'default') return { desired: defaultDesired(), secretProblems: [] };
   const { bytes, size } = await readCapped(source.path);
   const file = displayPath(source.path, opts.cwd);
   if (size > MAX_SPEC_BYTES) throw specError([sizeProblem(file, size)]);
   const text = decodeSpec(bytes, file);
   if (typeof text !== 'string') throw specError([text]);
-  return validateText(text, file, opts.env, { source });
+  return checkText(text, file, opts.env, { source }, deferSecrets);
 }
 
 /**
@@ -49,15 +53,8 @@ export async function loadDesired(opts: LoadOptions): Promise<DesiredState> {
  * process, health) can still be observed; `secretProblems` says, located, what is wrong, and
  * the caller must neither apply nor trust the key file's diff.
  */
-export async function loadDesiredForReading(opts: LoadOptions): Promise<ReadableDesired> {
-  const source = await discoverSpec(opts);
-  if (source.kind === 'default') return { desired: defaultDesired(), secretProblems: [] };
-  const { bytes, size } = await readCapped(source.path);
-  const file = displayPath(source.path, opts.cwd);
-  if (size > MAX_SPEC_BYTES) throw specError([sizeProblem(file, size)]);
-  const text = decodeSpec(bytes, file);
-  if (typeof text !== 'string') throw specError([text]);
-  return checkText(text, file, opts.env, { source }, true);
+export function loadDesiredForReading(opts: LoadOptions): Promise<ReadableDesired> {
+  return load(opts, true);
 }
 
 export interface ReadableDesired {
