@@ -7,7 +7,8 @@ import type { DesiredState, Paths, Plan } from './model.js';
 import { resolvePaths } from './paths.js';
 import type { Host } from './platform/host.js';
 import { plan, type Observation } from './plan/plan.js';
-import { observeLiveKit, type SlowAnswers, type VersionCache } from './services/livekit/observe.js';
+import { observeLiveKit, observeSupervisor, type SlowAnswers, type VersionCache } from './services/livekit/observe.js';
+import { serviceSpec } from './services/livekit/supervision.js';
 import type { PlanContext } from './services/livekit/plan.js';
 
 export interface Snapshot {
@@ -46,8 +47,13 @@ export async function observe(host: Host, desired: DesiredState, paths: Paths, o
   // Not declared: only look for what vm would have left, to say so (never to remove it).
   const p = paths.livekit;
   const candidates = [p.config, p.keyFile, p.binary, p.unitFile, p.plistFile];
-  const found = await Promise.all(candidates.map(async (f) => ((await host.stat(f)) === undefined ? undefined : f)));
-  return { orphans: found.filter((f): f is string => f !== undefined) };
+  const [found, sup] = await Promise.all([
+    Promise.all(candidates.map(async (f) => ((await host.stat(f)) === undefined ? undefined : f))),
+    // vm's own unit (or LaunchAgent, or PID file): is the LiveKit vm started still running?
+    observeSupervisor(host, desired.supervisor, (kind) => serviceSpec({ autostart: false }, p, kind, p.binary)),
+  ]);
+  const orphans = found.filter((f): f is string => f !== undefined);
+  return { orphans, ...(sup.runtime === undefined || sup.supervisor.kind === 'unavailable' ? {} : { orphanRuntime: { supervisor: sup.supervisor, runtime: sup.runtime } }) };
 }
 
 export async function snapshot(host: Host, desired: DesiredState, ctx: PlanContext = planContext(), opts: ObserveOptions = {}): Promise<Snapshot> {

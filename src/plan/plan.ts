@@ -1,6 +1,6 @@
 // The whole plan: every declared service, in a stable order. Pure.
 
-import type { DesiredState, LiveKitObserved, Paths, Plan, PlanJson } from '../model.js';
+import type { DesiredState, LiveKitObserved, Paths, Plan, PlanJson, RuntimeState, SupervisorState } from '../model.js';
 import { planLiveKit, type PlanContext } from '../services/livekit/plan.js';
 import { specWarnings } from '../spec/exposure.js';
 
@@ -8,6 +8,8 @@ export interface Observation {
   readonly livekit?: LiveKitObserved;
   /** vm's LiveKit files found on disk while the file declares no LiveKit. */
   readonly orphans?: readonly string[];
+  /** What the supervisor says of vm's LiveKit unit (or PID file) while the file declares none. */
+  readonly orphanRuntime?: { readonly supervisor: SupervisorState; readonly runtime: RuntimeState };
 }
 
 export function plan(desired: DesiredState, observed: Observation, paths: Paths, ctx: PlanContext): Plan {
@@ -18,8 +20,11 @@ export function plan(desired: DesiredState, observed: Observation, paths: Paths,
   const lk = desired.services.livekit;
   if (lk === undefined || observed.livekit === undefined) {
     const orphans = observed.orphans ?? [];
+    const rt = observed.orphanRuntime?.runtime;
     // Deleting by omission is how people lose data: a service dropped from the file is left alone.
-    if (orphans.length > 0) {
+    if (rt?.running === true) {
+      notes.push(`livekit is not in the file but is still running (pid ${rt.pid}, ${observed.orphanRuntime?.supervisor.kind}); vm leaves it alone. Declare it with \`state: absent\` and run \`vm apply\` to remove it.`);
+    } else if (orphans.length > 0) {
       notes.push(
         `livekit is not in the file, but vm's files for it are still here (${orphans.join(', ')}); vm leaves them alone. ` +
           'To remove LiveKit, declare it with `state: absent` and run `vm apply`.',

@@ -200,7 +200,8 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
         const quote = typeof value === 'number' || typeof value === 'boolean' ? ' (put a secret that looks like a number in quotes)' : '';
         return { pointer: at, part: 'value', message: `${name} must be ${SECRET_FORMS}; got ${kindOf(value)}${quote}` };
       }
-      const types = Array.isArray(p['type']) ? (p['type'] as string[]) : [String(p['type'])];
+      // `null` is allowed only where writing nothing means none (`services:`): not worth naming.
+      const types = (Array.isArray(p['type']) ? (p['type'] as string[]) : [String(p['type'])]).filter((t) => t !== 'null');
       const expected = shape(at) === '/services/livekit/health/timeout' ? 'a duration such as 30s or a number of seconds' : types.map((t) => TYPE_NAMES[t] ?? t).join(' or ');
       if (isUnderKeys(at)) return { pointer: at, part: 'value', message: `${name} must be ${expected}, got ${kindOf(value)}` };
       // Show a number as written (0777, 1e3), not as JavaScript prints it.

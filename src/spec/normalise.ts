@@ -12,13 +12,15 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export interface WrittenSpec {
   readonly version: 1;
   readonly supervisor?: 'auto' | SupervisorKind;
-  readonly services?: { readonly livekit?: WrittenLiveKit };
+  /** `services:` with nothing after it is YAML null: no services, like `services: {}`. */
+  readonly services?: { readonly livekit?: WrittenLiveKit } | null;
 }
 
 export interface WrittenLiveKit {
   readonly state?: ServiceState;
   readonly autostart?: boolean;
   readonly remove_data?: boolean;
+  /** Required by the schema unless the binary is not vm's to pin or the state is absent. */
   readonly version?: string;
   readonly install?: {
     readonly method?: 'auto' | 'release' | 'brew' | 'script' | 'path';

@@ -10,7 +10,7 @@ import { UserError } from '../../errors.js';
 import { resolvePaths } from '../../paths.js';
 import { nodeHost } from '../../platform/node-host.js';
 import { discoverSpec } from '../../spec/discover.js';
-import { loadDesired } from '../../spec/load.js';
+import { loadDesired, loadDesiredForReading } from '../../spec/load.js';
 import { parseDuration } from '../../spec/normalise.js';
 import { eventSink } from '../../watch/events.js';
 import { heapKeeper } from '../../watch/heap.js';
@@ -100,12 +100,19 @@ async function describeWatched(io: CliIo, file: string | undefined): Promise<str
 
 async function serviceCommand(io: CliIo, o: WatchFlags): Promise<number> {
   const host = nodeHost(io.env);
-  const desired = await loadDesired({ ...(o.file === undefined ? {} : { file: o.file }), cwd: io.cwd, env: io.env });
+  const load = { ...(o.file === undefined ? {} : { file: o.file }), cwd: io.cwd, env: io.env };
+  // Uninstalling needs no secret: a file whose secret is not at hand must not keep the watch in.
+  const desired = o.installService === true ? await loadDesired(load) : (await loadDesiredForReading(load)).desired;
   const paths = resolvePaths(io.env, desired.services.livekit);
   const { installWatchService, uninstallWatchService } = await import('../../watch/service.js');
   // What the service runs: this installation's own entry point.
   const vmBin = join(packageRoot(), 'bin', 'vm.cjs');
-  const msg = o.installService === true ? await installWatchService(host, desired, paths, vmBin, readAsset('templates/watch.service')) : await uninstallWatchService(host, desired, paths, vmBin);
-  io.stdout.write(`${msg}\n`);
+  if (o.installService === true) {
+    const done = await installWatchService(host, desired, paths, vmBin, readAsset('templates/watch.service'));
+    io.stdout.write(`${done.message}\n`);
+    for (const w of done.warnings) io.stderr.write(`warning: ${w}\n`);
+    return EXIT.ok;
+  }
+  io.stdout.write(`${await uninstallWatchService(host, desired, paths, vmBin)}\n`);
   return EXIT.ok;
 }
