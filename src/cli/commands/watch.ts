@@ -1,12 +1,13 @@
 // `vm watch` (also `vm apply --watch`): keeps reconciling until SIGINT/SIGTERM (exit 0, services
-// left running); SIGHUP re-reads the file now. `--install-service` / `--uninstall-service` put
-// `vm watch` itself under systemd or launchd.
+// left running; an apply under way stops after its step and rolls back, a second signal skips
+// that); SIGHUP re-reads the file now. `--install-service` / `--uninstall-service` put `vm watch`
+// itself under systemd or launchd.
 
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { rotateLogs } from '../../apply/rotate-logs.js';
 import { packageRoot, readAsset } from '../../assets.js';
-import { UserError } from '../../errors.js';
+import { UserError, type StopSignal } from '../../errors.js';
 import { resolvePaths } from '../../paths.js';
 import { nodeHost } from '../../platform/node-host.js';
 import { loadDesired } from '../../spec/load.js';
@@ -16,6 +17,7 @@ import { heapKeeper } from '../../watch/heap.js';
 import { startWatch } from '../../watch/loop.js';
 import { DEFAULT_RETRY } from '../../watch/policy.js';
 import { EXIT } from '../exit.js';
+import { SKIPPING, STOPPING } from '../interrupts.js';
 import type { CliIo } from '../io.js';
 import { lockFile } from './apply.js';
 
@@ -62,12 +64,27 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
     emit,
   );
   await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', hup);
-      void watching.stop().then(resolve);
+    // Said at once, not after the step under way ends (a health wait can last health.timeout).
+    let stopping = false;
+    const stop = (signal: StopSignal) => {
+      if (stopping) {
+        process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+        emit({ event: 'watch_stopping', message: SKIPPING });
+        watching.skipRollback();
+        return;
+      }
+      stopping = true;
+      process.off('SIGHUP', hup);
+      emit({ event: 'watch_stopping', message: STOPPING });
+      void watching.stop(signal).then(() => {
+        process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+        resolve();
+      });
     };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
     const hup = () => watching.reload();
-    process.on('SIGINT', stop).on('SIGTERM', stop).on('SIGHUP', hup);
+    process.on('SIGINT', onInt).on('SIGTERM', onTerm).on('SIGHUP', hup);
   });
   return EXIT.ok;
 }
