@@ -3,7 +3,7 @@
 // the local release server. Steps build on each other, in order.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, rename, stat, writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
 import { freePorts } from '../helpers/ports.js';
@@ -34,7 +34,7 @@ let tcpPort: number;
 let specPath: string;
 let lkDir: string;
 
-function spec(o: { version?: string; end?: number; broken?: boolean } = {}): string {
+function spec(o: { version?: string; end?: number; broken?: boolean; health?: string } = {}): string {
   return [
     'version: 1',
     'supervisor: systemd',
@@ -45,7 +45,7 @@ function spec(o: { version?: string; end?: number; broken?: boolean } = {}): str
     `    port: ${port}`,
     `    rtc: { port_range_start: 55000, port_range_end: ${o.end ?? 55100}, tcp_port: ${tcpPort} }`,
     `    keys: { watchkey: "${SECRET}" }`,
-    '    health: { timeout: 4s }',
+    `    health: { timeout: ${o.health ?? '4s'} }`,
     ...(o.broken === true ? ['    colour: blue'] : []),
   ].join('\n');
 }
@@ -110,6 +110,7 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
       releases: [
         { version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 300 }) },
         { version: '1.9.2', binary: standinScript({ version: '1.9.2', mode: 'crash' }) },
+        { version: '1.9.3', binary: standinScript({ version: '1.9.3', mode: 'never-ready' }) },
       ],
     });
     specPath = `${um.env.HOME}/voicemode.services.yaml`;
@@ -269,6 +270,59 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     expect(r.code).toBe(0);
     await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file');
     expect((await runVm(['plan', '--detailed-exitcode', '--file', specPath], env)).code).toBe(0);
+  });
+
+  it('a save and two concurrent vm apply while a watch runs restart LiveKit exactly once', async () => {
+    w = new Watcher(['--interval', '30s']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    const log = `${um.env.HOME}/.voicemode/logs/livekit/livekit.log`;
+    // One "starting LiveKit server" line per process start, however short-lived.
+    const starts = async () => (await readFile(log, 'utf8')).split('\n').filter((l) => l.includes('starting LiveKit server')).length;
+    const before = await starts();
+    const pid = await unitPid();
+    const m = w.mark();
+    // A change that needs a restart, seen by the watch (after its debounce) and by both applies.
+    await save(spec({ end: 55600 }));
+    const [a, b] = await Promise.all([runVm(['apply', '--yes', '--file', specPath], env), runVm(['apply', '--yes', '--file', specPath], env)]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file', 30_000, m);
+    await new Promise((r) => setTimeout(r, 1_000)); // a late second restart would have shown by now
+    expect(await starts(), `watch said:\n${w.raw.slice(m).join('\n')}\napply 1:\n${a.stdout}${a.stderr}\napply 2:\n${b.stdout}${b.stderr}`).toBe(before + 1);
+    const restarts = w.events.slice(m).filter((e) => e.event === 'step_done' && e.action === 'restart').length + [a, b].filter((r) => /running +restart .* done/.test(r.stdout)).length;
+    expect(restarts).toBe(1);
+    expect(await unitPid()).not.toBe(pid);
+    expect(w.events.slice(m).filter((e) => e.event === 'reconcile_done' && e.ok === false)).toEqual([]);
+    expect(await livekitHealth(port)).toBe('200 OK');
+    expect((await runVm(['plan', '--detailed-exitcode', '--file', specPath], env)).code).toBe(0);
+  });
+
+  it('SIGINT during an apply says "stopping after this step…" at once, cuts the health wait short and rolls back', async () => {
+    w = new Watcher(['--interval', '30s']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    const active = async () => (await readlink(`${lkDir}/livekit-server`)).split('/').at(-2);
+    const was = await active();
+    try {
+      const m = w.mark();
+      // A version that never becomes ready, with a health timeout only the signal can beat.
+      await save(spec({ version: '1.9.3', end: 55600, health: '60s' }));
+      await w.until((e) => e.event === 'step_start' && e.action === 'wait-healthy', 30_000, m);
+      const sent = Date.now();
+      const exit = w.stop('SIGINT');
+      const stopping = await w.until((e) => e.event === 'watch_stopping', 5_000, m);
+      expect(stopping.message).toBe('stopping after this step… (Ctrl-C again to skip the rollback)');
+      expect(Date.parse(stopping.ts) - sent).toBeLessThan(2_000);
+      expect(await exit).toBe(0);
+      expect(Date.now() - sent).toBeLessThan(30_000);
+      const done = w.events.slice(m).find((e) => e.event === 'reconcile_done' && e.trigger === 'file');
+      expect(done?.ok).toBe(false);
+      expect(done?.message).toMatch(/interrupted \(Ctrl-C\) during step .*wait-healthy\); rolled back to the previous binary, config and unit — LiveKit is healthy again/);
+      expect(w.events.at(-1)?.event).toBe('watch_stop');
+      expect(await active()).toBe(was);
+      expect(await livekitHealth(port)).toBe('200 OK');
+      expect(await stat(`${um.env.HOME}/.voicemode/state/apply.lock`).then(() => true, () => false)).toBe(false);
+    } finally {
+      await writeFile(specPath, spec({ end: 55600 }));
+    }
   });
 
   it('--install-service runs vm watch itself under systemd; --uninstall-service removes it and leaves LiveKit running', async () => {
