@@ -84,6 +84,10 @@ export async function lockedApply(r: LockedApplyRequest): Promise<LockedApplyOut
     throw e;
   }
   try {
+    // Test-only: hold the lock a while before looking, so a test can have another vm plan from the
+    // machine before this apply's change and wait for the lock meanwhile (the race of issue 9.8).
+    const hold = Number(r.host.env['VM_TEST_HOLD_LOCK_MS'] ?? 0);
+    if (hold > 0) await r.host.sleep(hold);
     const fresh = await prepare(r, ev);
     if (fresh.plan.blockers.length > 0) return { kind: 'blocked', fresh, blockers: fresh.plan.blockers };
     if (fresh.plan.steps.length === 0) return { kind: 'converged-meanwhile', fresh };
