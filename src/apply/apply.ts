@@ -1,10 +1,11 @@
 // Takes a plan's steps in order, then observes again and confirms convergence. The only writer.
 // Stops at the first failed step (later steps assume earlier ones happened) and, when anything
-// had changed, rolls back to the state observed before (rollback.ts).
+// had changed, rolls back to the state observed before (rollback.ts). An interrupt (Ctrl-C,
+// SIGTERM) is handled the same way: the step under way ends, then what was applied is undone.
 
 import type { DesiredState, Plan, Step } from '../model.js';
 import type { Host } from '../platform/host.js';
-import { isSystemError, UserError } from '../errors.js';
+import { InterruptedError, isSystemError, stopSignalOf, UserError, type StopSignal } from '../errors.js';
 import { snapshot, type Snapshot } from '../reconcile.js';
 import type { VersionCache } from '../services/livekit/observe.js';
 import type { PlanContext } from '../services/livekit/plan.js';
@@ -23,8 +24,14 @@ export interface ApplyReporter extends EffectIo {
 export interface ApplyOptions {
   /** Put back the previous binary, config and unit when a change fails (default true). */
   readonly rollback?: boolean;
-  /** Stops between steps (vm watch on SIGTERM); the next reconcile heals what is left. */
+  /**
+   * An interrupt (its reason names the signal: 'SIGINT' or 'SIGTERM'). The step under way runs to
+   * its end — except a health wait, which is cut short and counts as failed — no further step
+   * starts, and what was applied is rolled back (unless `rollback: false`).
+   */
   readonly signal?: AbortSignal;
+  /** A second interrupt: skip that rollback, or stop it between its effects. */
+  readonly skipRollback?: AbortSignal;
   readonly versions?: VersionCache;
 }
 
@@ -52,6 +59,20 @@ export class StepFailedError extends UserError {
   }
 }
 
+/** Stopped by a signal; `cutShort` is the health wait it interrupted, if it came during one. */
+export class ApplyInterruptedError extends InterruptedError {
+  constructor(
+    signal: StopSignal,
+    readonly stoppedBefore: number,
+    readonly of: number,
+    readonly cutShort: Step | undefined,
+    readonly rolledBack: RollbackOutcome,
+  ) {
+    const where = cutShort === undefined ? `before step ${stoppedBefore + 1} of ${of}` : `during step ${stoppedBefore + 1} of ${of} (${cutShort.service} ${cutShort.resource} ${cutShort.action})`;
+    super(signal, `interrupted (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}) ${where}${describeRollback(rolledBack, undefined)}`);
+  }
+}
+
 export interface ApplyResult {
   readonly applied: ReadonlyArray<{ readonly step: Step; readonly ms: number }>;
   /** The fresh observation after the last step; its plan is empty when converged. */
@@ -72,17 +93,28 @@ export async function applyPlan(
   const applied: Array<{ step: Step; ms: number }> = [];
   // Test-only: die like `kill -9` at a step boundary, so tests can prove the next apply heals it.
   const killBefore = host.env['VM_TEST_KILL_BEFORE_STEP'];
+  // Only the health wait listens to the interrupt: a half-written file or a half-run systemctl
+  // would leave more to undo than finishing it does.
+  const effectIo: EffectIo = { ...(reporter.onProgress === undefined ? {} : { onProgress: reporter.onProgress }), ...(opts.signal === undefined ? {} : { signal: opts.signal }) };
+  // A function, not the property: TypeScript would take `aborted` to stay false across the awaits.
+  const stopping = () => opts.signal?.aborted === true;
+  const interrupted = async (i: number, cutShort: Step | undefined, touched: readonly Step[]): Promise<ApplyInterruptedError> => {
+    const outcome: RollbackOutcome =
+      opts.rollback === false ? { kind: 'disabled' } : !touched.some(isMutating) ? { kind: 'nothing-changed' } : await rollback(host, before, touched, reporter, opts.skipRollback);
+    return new ApplyInterruptedError(stopSignalOf(opts.signal), i, before.plan.steps.length, cutShort, outcome);
+  };
   for (const [i, step] of before.plan.steps.entries()) {
     if (killBefore !== undefined && Number(killBefore) === i) process.kill(process.pid, 'SIGKILL');
-    if (opts.signal?.aborted === true) throw new UserError('ABORTED', `stopped before step ${i + 1} of ${before.plan.steps.length}; the next reconcile takes up from here`);
+    if (stopping()) throw await interrupted(i, undefined, applied.map((a) => a.step));
     const t0 = host.now();
     reporter.stepStart?.(step);
     try {
-      await runEffect(host, step.effect, reporter);
+      await runEffect(host, step.effect, effectIo);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       reporter.stepFailed?.(step, err, host.now() - t0);
       if (!(e instanceof UserError) && !isSystemError(e)) throw e; // a bug: let it surface as one
+      if (stopping()) throw await interrupted(i, step, [...applied.map((a) => a.step), step]);
       // Read the log before rolling back: the lines that explain the failure come first.
       const logTail = await host.tail(before.paths.livekit.logFile, 15, logFrom);
       const outcome: RollbackOutcome =
@@ -90,7 +122,7 @@ export async function applyPlan(
           ? { kind: 'nothing-changed' }
           : opts.rollback === false
             ? { kind: 'disabled' }
-            : await rollback(host, before, [...applied.map((a) => a.step), step], reporter);
+            : await rollback(host, before, [...applied.map((a) => a.step), step], reporter, opts.skipRollback);
       throw new StepFailedError(step, err, logTail, outcome, versionChange(before));
     }
     const ms = host.now() - t0;
@@ -109,9 +141,11 @@ export async function applyPlan(
 }
 
 export function refuseBlocked(p: Plan): void {
-  if (p.blockers.length > 0) {
-    throw new UserError('STEP_FAILED', `cannot apply: ${p.blockers.join('; ')}`);
-  }
+  if (p.blockers.length > 0) throw blockedError(p);
+}
+
+export function blockedError(p: Plan): UserError {
+  return new UserError('STEP_FAILED', `cannot apply: ${p.blockers.join('; ')}`);
 }
 
 /**
@@ -133,6 +167,11 @@ async function removeOldVersions(host: Host, before: Snapshot, after: Snapshot):
  * install switches the link only as its last, atomic step (a checksum mismatch is refused before
  * anything is touched; see install.ts's contract).
  */
+/** Whether a step that ran changed anything: a health wait only looked. */
+function isMutating(step: Step): boolean {
+  return step.effect.kind !== 'wait-healthy';
+}
+
 function changesNothingOnFailure(step: Step): boolean {
   const k = step.effect.kind;
   return k === 'wait-healthy' || k === 'install-release' || k === 'switch-link';
@@ -164,5 +203,7 @@ function describeRollback(o: RollbackOutcome, v: VersionChange | undefined): str
       return `; left as it is (--no-rollback)${v === undefined ? '' : `: livekit-server ${v.to} is installed, as the file asks; ${v.from} ran before`}`;
     case 'nothing-changed':
       return `; nothing was changed${v === undefined ? '' : `: livekit-server ${v.from} is still ${v.wasRunning ? 'the one running' : 'installed'}${asks}`}`;
+    case 'skipped':
+      return `; rollback skipped (asked twice to stop)${o.done > 0 ? ` after ${o.done} of ${o.of} of its steps` : ''}: the change is left half-applied — run \`vm apply\` to finish it`;
   }
 }

@@ -17,6 +17,7 @@ export type WatchEventName =
   | 'gave_up'
   | 'lock_wait'
   | 'log_rotated'
+  | 'watch_stopping'
   | 'watch_stop';
 
 export interface WatchEvent {
@@ -42,6 +43,7 @@ export function eventSink(out: Output, json: boolean, now: () => number = Date.n
     const t = new Date(now()).toISOString().slice(11, 19);
     switch (e.event) {
       case 'watch_start':
+      case 'watch_stopping':
       case 'watch_stop':
       case 'invalid_file':
       case 'gave_up':

@@ -1,12 +1,13 @@
 // `vm watch` (also `vm apply --watch`): keeps reconciling until SIGINT/SIGTERM (exit 0, services
-// left running); SIGHUP re-reads the file now. `--install-service` / `--uninstall-service` put
-// `vm watch` itself under systemd or launchd.
+// left running; an apply under way stops after its step and rolls back, a second signal skips
+// that); SIGHUP re-reads the file now. `--install-service` / `--uninstall-service` put `vm watch`
+// itself under systemd or launchd.
 
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { rotateLogs } from '../../apply/rotate-logs.js';
 import { packageRoot, readAsset } from '../../assets.js';
-import { UserError } from '../../errors.js';
+import { UserError, type StopSignal } from '../../errors.js';
 import { resolvePaths } from '../../paths.js';
 import { nodeHost } from '../../platform/node-host.js';
 import { discoverSpec } from '../../spec/discover.js';
@@ -14,9 +15,10 @@ import { loadDesired, loadDesiredForReading } from '../../spec/load.js';
 import { parseDuration } from '../../spec/normalise.js';
 import { eventSink } from '../../watch/events.js';
 import { heapKeeper } from '../../watch/heap.js';
-import { startWatch } from '../../watch/loop.js';
+import { startWatch, type Watching } from '../../watch/loop.js';
 import { DEFAULT_RETRY } from '../../watch/policy.js';
 import { EXIT } from '../exit.js';
+import { SKIPPING, STOPPING } from '../interrupts.js';
 import type { CliIo } from '../io.js';
 import { lockFile } from './apply.js';
 
@@ -50,18 +52,30 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
   const source = await describeWatched(io, o.file);
   // Handlers before startWatch, which prints watch_start: whoever reads that line may signal at
   // once, and a signal with no handler yet kills vm instead of stopping it (exit 0).
-  let stopRequested = (): void => {};
-  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
-  let reload = (): void => {}; // a SIGHUP before the watch runs: its first reconcile reads the file anyway
-  const hup = () => reload();
-  const stop = () => {
-    // A second Ctrl-C while stopping takes the default action: it ends vm at once.
-    process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', hup);
-    stopRequested();
+  let watching: Watching | undefined;
+  let stopping = false;
+  let stopRequested: (signal: StopSignal) => void = () => {};
+  const stopped = new Promise<StopSignal>((resolve) => (stopRequested = resolve));
+  const stop = (signal: StopSignal) => {
+    // Said at once, not after the step under way ends (a health wait can last health.timeout).
+    if (stopping) {
+      process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+      emit({ event: 'watch_stopping', message: SKIPPING });
+      watching?.skipRollback();
+      return;
+    }
+    stopping = true;
+    process.off('SIGHUP', hup);
+    emit({ event: 'watch_stopping', message: STOPPING });
+    stopRequested(signal);
   };
-  process.on('SIGINT', stop).on('SIGTERM', stop).on('SIGHUP', hup);
+  const onInt = () => stop('SIGINT');
+  const onTerm = () => stop('SIGTERM');
+  // A SIGHUP before the watch runs: its first reconcile reads the file anyway.
+  const hup = () => watching?.reload();
+  process.on('SIGINT', onInt).on('SIGTERM', onTerm).on('SIGHUP', hup);
   try {
-    const watching = await startWatch(
+    watching = await startWatch(
       host,
       {
         ...(o.file === undefined ? {} : { file: o.file }),
@@ -77,11 +91,9 @@ export async function watchCommand(io: CliIo, o: WatchFlags): Promise<number> {
       },
       emit,
     );
-    reload = () => watching.reload();
-    await stopped;
-    await watching.stop();
+    await watching.stop(await stopped);
   } finally {
-    process.off('SIGINT', stop).off('SIGTERM', stop).off('SIGHUP', hup);
+    process.off('SIGINT', onInt).off('SIGTERM', onTerm).off('SIGHUP', hup);
   }
   return EXIT.ok;
 }
