@@ -88,18 +88,33 @@ async function run() {
     stdout: process.stdout,
     stderr: process.stderr,
     isTTY,
+    color: cli.colorWanted(Boolean(process.stdout.isTTY), process.env),
+    ...(process.stdout.columns > 0 ? { columns: process.stdout.columns } : {}),
     env: process.env,
     cwd: process.cwd(),
+    script: __filename,
     prompt: isTTY
-      ? async (q) => {
-          const { createInterface } = require('node:readline/promises');
-          const rl = createInterface({ input: process.stdin, output: process.stdout });
-          try {
-            return await rl.question(q);
-          } finally {
-            rl.close();
-          }
-        }
+      ? (q) =>
+          new Promise((resolve) => {
+            // The callback API, not readline/promises: its question() rejects with an AbortError
+            // ("Aborted with Ctrl+C") on Ctrl-C and Ctrl-D, which is an answer, not a bug.
+            const { createInterface } = require('node:readline');
+            const rl = createInterface({ input: process.stdin, output: process.stdout });
+            let answer;
+            rl.once('SIGINT', () => {
+              answer = { interrupted: true };
+              process.stdout.write('^C\n');
+              rl.close();
+            });
+            rl.once('close', () => {
+              if (answer === undefined) process.stdout.write('\n'); // Ctrl-D: end the prompt's line
+              resolve(answer);
+            });
+            rl.question(q, (line) => {
+              answer = line;
+              rl.close();
+            });
+          })
       : undefined,
   });
 }

@@ -12,6 +12,7 @@ export type UserErrorCode =
   | 'USAGE'
   | 'NOT_A_TTY'
   | 'ABORTED'
+  | 'INTERRUPTED'
   | 'SUPERVISOR_UNAVAILABLE'
   | 'INSTALL_FAILED'
   | 'CHECKSUM_MISMATCH'
@@ -31,6 +32,25 @@ export class UserError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The signals that stop an apply. */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/** The person stopped vm (Ctrl-C, SIGTERM); exits 130 or 143 like a shell (src/cli/exit.ts). */
+export class InterruptedError extends UserError {
+  constructor(
+    readonly signal: StopSignal,
+    message: string,
+    hint?: string,
+  ) {
+    super('INTERRUPTED', message, hint);
+  }
+}
+
+/** The signal an AbortController was aborted with (its reason), SIGTERM when it names none. */
+export function stopSignalOf(signal: AbortSignal | undefined): StopSignal {
+  return signal?.reason === 'SIGINT' ? 'SIGINT' : 'SIGTERM';
 }
 
 /** The desired-state file has problems; each is located (file:line:col). Nothing was changed. */

@@ -72,7 +72,8 @@ export interface LiveKitDesired extends ServiceDesiredBase {
   readonly dev: boolean;
   /**
    * Exact X.Y.Z, or 'latest' (resolved when observing, from `{base_url}/latest`); '' only when
-   * the binary is not vm's to pin (install.path, brew, script) and no version is declared.
+   * no version is declared and none is needed: the binary is not vm's to pin (install.path,
+   * brew, script), or the state is absent (nothing is installed).
    */
   readonly version: string;
   readonly install: InstallMethod;
@@ -119,6 +120,8 @@ export interface DesiredState {
   readonly source: SpecSource;
   /** Other files the desired state was read from (secret files), for `vm watch`. */
   readonly inputs?: readonly string[];
+  /** The environment variables `{ env: NAME }` secrets are read from (no values). */
+  readonly secretEnv?: readonly string[];
   readonly supervisor: 'auto' | SupervisorKind;
   /** By name, in the file's order (names start with a letter, so the order is kept). */
   readonly services: Readonly<Record<ServiceName, ServiceDesired>>;

@@ -5,12 +5,13 @@
 import { createRequire } from 'node:module';
 import { hostname as osHostname } from 'node:os';
 import { readAsset } from './assets.js';
-import { observeFacts } from './facts/facts.js';
+import { observeFacts, type Facts } from './facts/facts.js';
 import type { DesiredState, Roots, ServiceName } from './model.js';
 import { resolveRoots } from './paths.js';
 import type { Host } from './platform/host.js';
 import type { PlanContext } from './plan/context.js';
 import { plan, type Observation } from './plan/plan.js';
+import { specFromPaths } from './resources/supervised.js';
 import type { ObserveMemo, ServiceSnapshot } from './services/contract.js';
 import { kindNamed, kindOf, PRESET_NAMES } from './services/registry.js';
 
@@ -18,6 +19,8 @@ export interface Snapshot {
   readonly roots: Roots;
   /** Every declared service, in the file's order. */
   readonly services: readonly ServiceSnapshot[];
+  /** What vm left of services the file no longer declares. */
+  readonly leftovers: Observation['leftovers'];
   readonly plan: import('./model.js').Plan;
 }
 
@@ -57,28 +60,36 @@ export async function observe(host: Host, desired: DesiredState, roots: Roots, o
     return m;
   };
   const declared = Object.values(desired.services);
-  const services = await Promise.all(
-    declared.map(async (d) => {
-      const kind = kindOf(d);
-      const paths = kind.paths(roots, d.name, d);
-      return { name: d.name, desired: d, paths, observed: await kind.observe(host, d, paths, facts, memoOf(d.name)) };
-    }),
-  );
-  return { services, leftovers: await leftovers(host, desired, roots) };
+  const [services, left] = await Promise.all([
+    Promise.all(
+      declared.map(async (d) => {
+        const kind = kindOf(d);
+        const paths = kind.paths(roots, d.name, d);
+        return { name: d.name, desired: d, paths, observed: await kind.observe(host, d, paths, facts, memoOf(d.name)) };
+      }),
+    ),
+    leftovers(host, desired, roots, facts),
+  ]);
+  return { services, leftovers: left };
 }
 
 /**
  * Services vm set up that the file no longer declares: only looked for, to say so (deleting by
- * omission is how people lose data). Only the well-known names can be looked for.
+ * omission is how people lose data) — its files, and whether the supervisor still runs it. Only
+ * the well-known names can be looked for.
  */
-async function leftovers(host: Host, desired: DesiredState, roots: Roots): Promise<Observation['leftovers']> {
+async function leftovers(host: Host, desired: DesiredState, roots: Roots, facts: Facts): Promise<Observation['leftovers']> {
   const names = PRESET_NAMES.filter((n) => desired.services[n] === undefined);
   const found = await Promise.all(
     names.map(async (name) => {
       const kind = kindNamed(name);
-      const files = kind.leftovers(kind.paths(roots, name, undefined));
-      const present = (await Promise.all(files.map(async (f) => ((await host.stat(f)) === undefined ? undefined : f)))).filter((f): f is string => f !== undefined);
-      return present.length === 0 ? undefined : { name, files: present };
+      const paths = kind.paths(roots, name, undefined);
+      const [present, sup] = await Promise.all([
+        Promise.all(kind.leftovers(paths).map(async (f) => ((await host.stat(f)) === undefined ? undefined : f))).then((fs) => fs.filter((f): f is string => f !== undefined)),
+        facts.supervise((k) => specFromPaths(name, paths, k)),
+      ]);
+      const runtime = sup.runtime === undefined || sup.supervisor.kind === 'unavailable' ? undefined : { supervisor: sup.supervisor, runtime: sup.runtime };
+      return present.length === 0 && runtime?.runtime.running !== true ? undefined : { name, files: present, ...(runtime === undefined ? {} : { runtime }) };
     }),
   );
   return found.flatMap((f) => (f === undefined ? [] : [f]));

@@ -27,7 +27,7 @@ interface Proc {
 
 const running = new Set<Proc>();
 let dir = '';
-const bin = { normal: '', neverReady: '', crash: '' };
+const bin = { normal: '', slow: '', neverReady: '', crash: '' };
 
 /** Runs a wrapper with a small, clean environment (no LIVEKIT_* from the outer shell). */
 function start(path: string, args: string[], env: Record<string, string> = {}): Proc {
@@ -47,7 +47,7 @@ function start(path: string, args: string[], env: Record<string, string> = {}): 
 async function waitFor(
   what: string,
   cond: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
+  timeoutMs = 20_000, // generous: the machine may be loaded; a met condition returns at once
   explain?: () => Promise<string>,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -73,9 +73,12 @@ async function startServing(path: string, port: number, extra: string[] = []): P
 beforeAll(async () => {
   dir = await mkdtemp('/tmp/vmt-standin-');
   bin.normal = join(dir, 'normal', 'livekit-server');
+  bin.slow = join(dir, 'slow', 'livekit-server');
   bin.neverReady = join(dir, 'never-ready', 'livekit-server');
   bin.crash = join(dir, 'crash', 'livekit-server');
   await writeStandin(bin.normal, { version: VERSION, readyAfterMs: 300 });
+  // Not ready for 5 s: long enough that the first GET after the start line is surely before it.
+  await writeStandin(bin.slow, { version: VERSION, readyAfterMs: 5_000 });
   await writeStandin(bin.neverReady, { version: VERSION, mode: 'never-ready', readyAfterMs: 0 });
   await writeStandin(bin.crash, { version: VERSION, mode: 'crash' });
 });
@@ -99,7 +102,7 @@ describe('livekit-server stand-in', () => {
 
   it('GET / answers 406 "Not Ready" right after start, then 200 "OK"', async () => {
     const port = await freePort();
-    await startServing(bin.normal, port);
+    await startServing(bin.slow, port);
     const first = await get(`http://127.0.0.1:${port}/`);
     expect(first.status).toBe(406);
     expect(first.body).toMatch(/^Not Ready\nNode Updated At /);
@@ -301,8 +304,8 @@ describe.skipIf(!userManagerAvailable())('systemd --user harness', () => {
     expect(started).toMatchObject({ code: 0 });
 
     const why = async () => `${JSON.stringify(await unitState(m, 'livekit-standin.service'))}\n${await readFile(log, 'utf8').catch(() => '')}`;
-    await waitFor('unit active', async () => (await unitState(m, 'livekit-standin.service')).SubState === 'running', 5_000, why);
-    await waitFor('healthy', async () => (await get(`http://127.0.0.1:${port}/`).catch(() => ({ status: 0 }))).status === 200, 5_000, why);
+    await waitFor('unit active', async () => (await unitState(m, 'livekit-standin.service')).SubState === 'running', undefined, why);
+    await waitFor('healthy', async () => (await get(`http://127.0.0.1:${port}/`).catch(() => ({ status: 0 }))).status === 200, undefined, why);
 
     expect((await m.systemctl('stop', 'livekit-standin.service')).code).toBe(0);
     expect(await unitState(m, 'livekit-standin.service')).toMatchObject({ ActiveState: 'inactive', MainPID: '0' });

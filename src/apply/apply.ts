@@ -1,13 +1,16 @@
 // Takes a plan's steps service by service, in the file's order, then observes again and confirms
 // convergence. The only writer. Stops at the first failed step (later steps assume earlier ones
 // happened) and, when anything had changed, rolls back that service — only that one — to the
-// state observed before (its kind computes how). Services applied before it keep their changes.
+// state observed before (its kind computes how); services applied before it keep their changes.
+// An interrupt (Ctrl-C, SIGTERM) is handled alike: the step under way ends, then what this apply
+// changed is undone, service by service, the last one first.
 
 import type { DesiredState, Plan, Step } from '../model.js';
 import type { Host } from '../platform/host.js';
-import { isSystemError, UserError } from '../errors.js';
+import { InterruptedError, isSystemError, stopSignalOf, UserError, type StopSignal } from '../errors.js';
 import type { PlanContext } from '../plan/context.js';
 import { snapshot, type ObserveOptions, type Snapshot } from '../reconcile.js';
+import type { ServiceSnapshot, VersionChange } from '../services/contract.js';
 import { kindOf } from '../services/registry.js';
 import { runEffect, type EffectIo } from './effects.js';
 import { rollback, type RollbackOutcome } from './rollback.js';
@@ -20,25 +23,61 @@ export interface ApplyReporter extends EffectIo {
 }
 
 export interface ApplyOptions {
-  /** Put back the previous binary, config and unit when a change fails (default true). */
+  /** Put back the previous setup of a service when a change to it fails (default true). */
   readonly rollback?: boolean;
-  /** Stops between steps (vm watch on SIGTERM); the next reconcile heals what is left. */
+  /**
+   * An interrupt (its reason names the signal: 'SIGINT' or 'SIGTERM'). The step under way runs to
+   * its end — except a health wait, which is cut short and counts as failed — no further step
+   * starts, and what was applied is rolled back (unless `rollback: false`).
+   */
   readonly signal?: AbortSignal;
+  /** A second interrupt: skip that rollback, or stop it between its effects. */
+  readonly skipRollback?: AbortSignal;
   /** A watch's per-service memory (see ObserveOptions). */
   readonly memo?: ObserveOptions['memo'];
 }
 
-/** A step failed; `logTail` holds the service's last log lines (LiveKit never logs secrets). */
+/** What a rollback put back, and who is healthy again, for messages. */
+interface Restored {
+  readonly what: string;
+  readonly title: string;
+  readonly version?: VersionChange | undefined;
+}
+
+/**
+ * A step failed; `logTail` holds the service's log lines written since this apply started (the
+ * services vm runs never log secrets), so an old failure from an earlier run is never shown as
+ * this one's cause.
+ */
 export class StepFailedError extends UserError {
   constructor(
     readonly step: Step,
     readonly failure: Error,
     readonly logTail: readonly string[],
     readonly rolledBack: RollbackOutcome,
-    /** What the rollback put back and who is healthy again: "the previous binary, config and unit", "LiveKit". */
-    readonly restored: { readonly what: string; readonly title: string } = { what: 'its previous setup', title: step.service },
+    readonly restored: Restored = { what: 'its previous setup', title: step.service },
   ) {
-    super('STEP_FAILED', `step failed: ${step.service} ${step.resource} ${step.action}: ${failure.message}${describeRollback(rolledBack, restored)}`);
+    super('STEP_FAILED', `${step.service} ${step.resource} ${step.action} failed: ${failure.message}${describeRollback(rolledBack, restored)}`);
+  }
+
+  /** Whose log `logTail` is: "LiveKit", "whisper". */
+  get title(): string {
+    return this.restored.title;
+  }
+}
+
+/** Stopped by a signal; `cutShort` is the health wait it interrupted, if it came during one. */
+export class ApplyInterruptedError extends InterruptedError {
+  constructor(
+    signal: StopSignal,
+    readonly stoppedBefore: number,
+    readonly of: number,
+    readonly cutShort: Step | undefined,
+    readonly rolledBack: RollbackOutcome,
+    restored: Restored,
+  ) {
+    const where = cutShort === undefined ? `before step ${stoppedBefore + 1} of ${of}` : `during step ${stoppedBefore + 1} of ${of} (${cutShort.service} ${cutShort.resource} ${cutShort.action})`;
+    super(signal, `interrupted (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}) ${where}${describeRollback(rolledBack, restored)}`);
   }
 }
 
@@ -57,40 +96,63 @@ export async function applyPlan(
   opts: ApplyOptions = {},
 ): Promise<ApplyResult> {
   refuseBlocked(before.plan);
+  // Where each log ends now: on failure only what this apply's service wrote is shown.
+  const logFrom = new Map(await Promise.all(before.services.map(async (s) => [s.name, (await host.stat(s.paths.logFile))?.size ?? 0] as const)));
   const applied: Array<{ step: Step; ms: number }> = [];
+  /** The steps taken so far, per service in the order they ran: what an interrupt undoes. */
+  const taken: Array<{ service: ServiceSnapshot; steps: Step[] }> = [];
   // Test-only: die like `kill -9` at a step boundary, so tests can prove the next apply heals it.
   const killBefore = host.env['VM_TEST_KILL_BEFORE_STEP'];
+  // Only the health wait listens to the interrupt: a half-written file or a half-run systemctl
+  // would leave more to undo than finishing it does.
+  const effectIo: EffectIo = { ...(reporter.onProgress === undefined ? {} : { onProgress: reporter.onProgress }), ...(opts.signal === undefined ? {} : { signal: opts.signal }) };
+  // A function, not the property: TypeScript would take `aborted` to stay false across the awaits.
+  const stopping = () => opts.signal?.aborted === true;
   const total = before.plan.steps.length;
+  const interrupted = async (i: number, cutShort: Step | undefined): Promise<ApplyInterruptedError> => {
+    let outcome: RollbackOutcome = { kind: 'nothing-changed' };
+    let last: ServiceSnapshot | undefined;
+    // The last service first: it is the one half-way through its change.
+    for (const t of [...taken].reverse()) {
+      if (!t.steps.some(isMutating)) continue;
+      last ??= t.service;
+      const o: RollbackOutcome = opts.rollback === false ? { kind: 'disabled' } : await rollback(host, kindOf(t.service.desired).rollback(t.service, t.steps), reporter, opts.skipRollback);
+      outcome = worse(outcome, o);
+    }
+    return new ApplyInterruptedError(stopSignalOf(opts.signal), i, total, cutShort, outcome, restoredOf(last ?? before.services[0]));
+  };
   let i = 0;
   for (const service of before.services) {
     const done: Step[] = [];
+    taken.push({ service, steps: done });
     for (const step of service.plan.steps) {
       if (killBefore !== undefined && Number(killBefore) === i) process.kill(process.pid, 'SIGKILL');
-      if (opts.signal?.aborted === true) throw new UserError('ABORTED', `stopped before step ${i + 1} of ${total}; the next reconcile takes up from here`);
-      i++;
+      if (stopping()) throw await interrupted(i, undefined);
       const t0 = host.now();
       reporter.stepStart?.(step);
       try {
-        await runEffect(host, step.effect, reporter);
+        await runEffect(host, step.effect, effectIo);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         reporter.stepFailed?.(step, err, host.now() - t0);
         if (!(e instanceof UserError) && !isSystemError(e)) throw e; // a bug: let it surface as one
+        done.push(step);
+        if (stopping()) throw await interrupted(i, step);
         // Read the log before rolling back: the lines that explain the failure come first.
-        const logTail = await host.tail(service.paths.logFile, 15);
+        const logTail = await host.tail(service.paths.logFile, 15, logFrom.get(service.name) ?? 0);
         const outcome: RollbackOutcome =
-          opts.rollback === false
-            ? { kind: 'disabled' }
-            : done.length === 0 && !isMutating(step)
-              ? { kind: 'nothing-changed' }
-              : await rollback(host, kindOf(service.desired).rollback(service, [...done, step]), reporter);
-        const kind = kindOf(service.desired);
-        throw new StepFailedError(step, err, logTail, outcome, { what: kind.restores, title: kind.title(service.name) });
+          done.length === 1 && changesNothingOnFailure(step)
+            ? { kind: 'nothing-changed' }
+            : opts.rollback === false
+              ? { kind: 'disabled' }
+              : await rollback(host, kindOf(service.desired).rollback(service, done), reporter, opts.skipRollback);
+        throw new StepFailedError(step, err, logTail, outcome, restoredOf(service));
       }
       const ms = host.now() - t0;
       reporter.stepDone?.(step, ms);
       applied.push({ step, ms });
       done.push(step);
+      i++;
     }
   }
   // Same secret as the plan used, so a generated key does not look changed on the second look.
@@ -113,26 +175,57 @@ export async function afterConverged(host: Host, before: Snapshot, after: Snapsh
 }
 
 export function refuseBlocked(p: Plan): void {
-  if (p.blockers.length > 0) {
-    throw new UserError('STEP_FAILED', `cannot apply: ${p.blockers.join('; ')}`);
-  }
+  if (p.blockers.length > 0) throw blockedError(p);
 }
 
+export function blockedError(p: Plan): UserError {
+  return new UserError('STEP_FAILED', `cannot apply: ${p.blockers.join('; ')}`);
+}
+
+function restoredOf(s: ServiceSnapshot | undefined): Restored {
+  if (s === undefined) return { what: 'the previous setup', title: 'the service' };
+  const kind = kindOf(s.desired);
+  return { what: kind.restores, title: kind.title(s.name), version: kind.versionChange?.(s) };
+}
+
+/** Whether a step that ran changed anything: a health wait only looked. */
 function isMutating(step: Step): boolean {
   return step.effect.kind !== 'wait-healthy';
 }
 
-function describeRollback(o: RollbackOutcome, restored: { readonly what: string; readonly title: string }): string {
+/**
+ * Steps that leave nothing changed when they fail: a wait changes nothing at all; a release
+ * install switches the link only as its last, atomic step, and a verified download renames its
+ * file into place only after the check (a checksum mismatch is refused before anything is
+ * touched; see install.ts's and verified-download.ts's contracts).
+ */
+function changesNothingOnFailure(step: Step): boolean {
+  const k = step.effect.kind;
+  return k === 'wait-healthy' || k === 'install-release' || k === 'switch-link' || k === 'download';
+}
+
+/** Of two services' rollbacks, the outcome to report: a failure outranks a success. */
+function worse(a: RollbackOutcome, b: RollbackOutcome): RollbackOutcome {
+  const rank = (o: RollbackOutcome) => ['nothing-changed', 'nothing-to-restore', 'disabled', 'rolled-back', 'skipped', 'rollback-failed'].indexOf(o.kind);
+  return rank(b) >= rank(a) ? b : a;
+}
+
+function describeRollback(o: RollbackOutcome, r: Restored): string {
+  const v = r.version;
+  const asks = v === undefined ? '' : `; the file asks for ${v.to}, which stays pending`;
   switch (o.kind) {
     case 'rolled-back':
-      return `; rolled back to ${restored.what}${o.healthy ? ` — ${restored.title} is healthy again on the old setup` : ''}`;
+      if (v === undefined) return `; rolled back to ${r.what}${o.healthy ? `: ${r.title} is healthy again as it was` : ''}`;
+      return `; rolled back to ${r.what}: ${v.program} ${v.from} is ${o.healthy ? 'running and healthy' : 'installed'} again${asks}`;
     case 'rollback-failed':
-      return `; rolling back failed too: ${o.why}`;
+      return `; rolling back failed too: ${o.why}${v === undefined ? '' : ` (${v.program} ${v.from} ran before; the file asks for ${v.to})`}`;
     case 'nothing-to-restore':
       return '; nothing to roll back to (there was no previous working setup)';
     case 'disabled':
-      return '; left as it is (--no-rollback)';
+      return `; left as it is (--no-rollback)${v === undefined ? '' : `: ${v.program} ${v.to} is installed, as the file asks; ${v.from} ran before`}`;
     case 'nothing-changed':
-      return '; nothing was changed';
+      return `; nothing was changed${v === undefined ? '' : `: ${v.program} ${v.from} is still ${v.wasRunning ? 'the one running' : 'installed'}${asks}`}`;
+    case 'skipped':
+      return `; rollback skipped (asked twice to stop)${o.done > 0 ? ` after ${o.done} of ${o.of} of its steps` : ''}: the change is left half-applied — run \`vm apply\` to finish it`;
   }
 }

@@ -10,6 +10,15 @@ import { writeManaged } from './write-managed.js';
 export interface EffectIo {
   /** Download progress, shown on a TTY only. */
   readonly onProgress?: (label: string, received: number, total: number | undefined) => void;
+  /** Cuts a wait-healthy short (an interrupted apply); every other effect runs to its end. */
+  readonly signal?: AbortSignal;
+}
+
+/** A wait-healthy cut short by `EffectIo.signal`. */
+export class WaitInterruptedError extends UserError {
+  constructor(why: string) {
+    super('UNHEALTHY', why);
+  }
 }
 
 export async function runEffect(host: Host, effect: Effect, io: EffectIo = {}): Promise<void> {
@@ -61,8 +70,8 @@ export async function runEffect(host: Host, effect: Effect, io: EffectIo = {}): 
       await (await supervisorFor(effect.supervisor)).run(host, effect.service, effect.verb);
       return;
     case 'wait-healthy': {
-      const w = await waitHealthy(host, effect.url, effect.check, effect.supervisor, effect.service, effect.timeoutMs);
-      if (!w.ok) throw new UserError('UNHEALTHY', w.why);
+      const w = await waitHealthy(host, effect.url, effect.check, effect.supervisor, effect.service, effect.timeoutMs, io.signal);
+      if (!w.ok) throw w.interrupted === true ? new WaitInterruptedError(w.why) : new UserError('UNHEALTHY', w.why);
       return;
     }
   }

@@ -4,16 +4,18 @@
 // Only vm's own names are touched, also in shared directories (the systemd unit directory).
 
 import { basename, dirname, join } from 'node:path';
-import type { ServicePaths } from '../model.js';
-import type { Snapshot } from '../reconcile.js';
+import type { DesiredState, ServicePaths } from '../model.js';
+import { resolveRoots } from '../paths.js';
+import { kindOf } from '../services/registry.js';
 import type { Host } from '../platform/host.js';
 
 const VERSION = /^\d+\.\d+\.\d+$/;
 
 /** Sweeps every declared service's directories. */
-export async function sweepAll(host: Host, snap: Snapshot): Promise<number> {
+export async function sweepAll(host: Host, desired: DesiredState): Promise<number> {
+  const roots = resolveRoots(host.env);
   let n = 0;
-  for (const s of snap.services) n += await sweepLeftovers(host, s.paths);
+  for (const d of Object.values(desired.services)) n += await sweepLeftovers(host, kindOf(d).paths(roots, d.name, d));
   return n;
 }
 

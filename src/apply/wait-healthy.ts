@@ -9,13 +9,18 @@ import { observeHealth } from '../resources/health.js';
 
 const POLL_MS = 200;
 
-export type WaitResult = { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly why: string };
+export type WaitResult =
+  | { readonly ok: true; readonly ms: number }
+  | { readonly ok: false; readonly why: string; readonly interrupted?: true };
 
-export async function waitHealthy(host: Host, url: string, check: HealthCheck, kind: SupervisorKind, svc: ServiceSpec, timeoutMs: number): Promise<WaitResult> {
+/** `signal` cuts the wait short (Ctrl-C during apply): it then ends as not healthy, interrupted. */
+export async function waitHealthy(host: Host, url: string, check: HealthCheck, kind: SupervisorKind, svc: ServiceSpec, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
   const supervisor = await supervisorFor(kind);
   const start = host.now();
+  const cut = (): WaitResult => ({ ok: false, why: `the health wait was cut short after ${((host.now() - start) / 1000).toFixed(1)}s`, interrupted: true });
   let last: HealthState;
   for (;;) {
+    if (signal?.aborted === true) return cut();
     last = await observeHealth(host, url, check, Math.min(1_000, timeoutMs));
     if (last.kind === 'healthy') return { ok: true, ms: host.now() - start };
     const rt = await supervisor.observe(host, svc).catch(() => undefined);
@@ -24,6 +29,18 @@ export async function waitHealthy(host: Host, url: string, check: HealthCheck, k
       const seen = last.kind === 'starting' ? `still answering ${last.status} (not ready)` : last.detail;
       return { ok: false, why: `not healthy within ${timeoutMs / 1000}s: ${seen}` };
     }
-    await host.sleep(POLL_MS);
+    await abortableSleep(host, POLL_MS, signal);
   }
+}
+
+function abortableSleep(host: Host, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return host.sleep(ms);
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void host.sleep(ms).then(done);
+  });
 }

@@ -3,9 +3,17 @@
 
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './exit.js';
+import { hinter, invocation } from './invocation.js';
 import type { CliIo } from './io.js';
 
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+// bin/vm.cjs decides colour with this before calling main.
+export { colorWanted } from './color.js';
+
+export async function main(argv: readonly string[], given: CliIo): Promise<number> {
+  // Hints ("run `vm plan`") name the command that works here (invocation.ts); `--json` stays
+  // data and says `vm`.
+  const io: CliIo = { ...given, hint: given.hint ?? hinter(() => (given.script === undefined ? 'vm' : invocation(given.script, given.env, given.cwd))) };
+  const hint = io.hint ?? ((s: string) => s);
   let code: number = EXIT.ok;
   const run = (fn: () => Promise<number>) => async () => {
     code = await fn();
@@ -14,7 +22,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .description('Keeps Voice Mode services (LiveKit, whisper, kokoro, …) exactly as voicemode.services.yaml says.')
     .version(VERSION, '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({ writeOut: (s) => io.stdout.write(hint(s)), writeErr: (s) => io.stderr.write(hint(s)) })
     .showHelpAfterError('(run `vm --help` for usage)');
   const file = ['-f, --file <path>', 'the desired-state file (default: search, see README)'] as const;
 
@@ -109,7 +117,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       // --help and --version end here with exit code 0; usage errors were already printed.
       return e.exitCode === 0 ? EXIT.ok : EXIT.error;
     }
-    return reportError(e, io.stderr);
+    return reportError(e, io.stderr, hint);
   }
 }
 

@@ -1,23 +1,36 @@
 // The whole plan: every declared service planned by its kind, in the file's order. Pure.
 
-import type { DesiredState, Plan, PlanJson, Roots, ServiceDesired, ServiceObserved, ServicePaths } from '../model.js';
+import type { DesiredState, Plan, PlanJson, Roots, RuntimeState, ServiceDesired, ServiceObserved, ServicePaths, SupervisorState } from '../model.js';
 import type { ServiceSnapshot } from '../services/contract.js';
 import { kindOf } from '../services/registry.js';
 import type { PlanContext } from './context.js';
 
 export interface Observation {
   readonly services: ReadonlyArray<{ readonly name: string; readonly desired: ServiceDesired; readonly paths: ServicePaths; readonly observed: ServiceObserved }>;
-  /** vm's files for services the file no longer declares. */
-  readonly leftovers: ReadonlyArray<{ readonly name: string; readonly files: readonly string[] }>;
+  /**
+   * Services the file no longer declares: vm's files for them, and what the supervisor says of
+   * their unit (or PID file) — above all, whether they still run.
+   */
+  readonly leftovers: ReadonlyArray<{
+    readonly name: string;
+    readonly files: readonly string[];
+    readonly runtime?: { readonly supervisor: SupervisorState; readonly runtime: RuntimeState };
+  }>;
 }
 
-export function plan(desired: DesiredState, observed: Observation, ctx: PlanContext, roots: Roots): { roots: Roots; services: ServiceSnapshot[]; plan: Plan } {
+export function plan(desired: DesiredState, observed: Observation, ctx: PlanContext, roots: Roots): { roots: Roots; services: ServiceSnapshot[]; leftovers: Observation['leftovers']; plan: Plan } {
   const notes: string[] = [];
   if (desired.source.kind === 'default') {
     notes.push('no voicemode.services.yaml found: using the built-in default (LiveKit on 127.0.0.1 with a generated key); `vm init` writes it as a file');
   }
   for (const l of observed.leftovers) {
-    notes.push(`${l.name} is not in the file, but vm's files for it are still here (${l.files.join(', ')}); vm leaves them alone. ` + `To remove it, declare it with \`state: absent\` and run \`vm apply\`.`);
+    // Deleting by omission is how people lose data: a service dropped from the file is left alone.
+    const rt = l.runtime?.runtime;
+    if (rt?.running === true) {
+      notes.push(`${l.name} is not in the file but is still running (pid ${rt.pid}, ${l.runtime?.supervisor.kind}); vm leaves it alone. Declare it with \`state: absent\` and run \`vm apply\` to remove it.`);
+    } else {
+      notes.push(`${l.name} is not in the file, but vm's files for it are still here (${l.files.join(', ')}); vm leaves them alone. ` + `To remove it, declare it with \`state: absent\` and run \`vm apply\`.`);
+    }
   }
   const services = observed.services.map((s) => ({ ...s, plan: kindOf(s.desired).plan(s.desired, s.observed, s.paths, ctx) }));
   if (services.length === 0 && observed.leftovers.length === 0) notes.push('no services declared: nothing to manage');
@@ -26,6 +39,7 @@ export function plan(desired: DesiredState, observed: Observation, ctx: PlanCont
   return {
     roots,
     services,
+    leftovers: observed.leftovers,
     plan: {
       ...(supervisor === undefined ? {} : { supervisor }),
       steps: services.flatMap((s) => s.plan.steps),

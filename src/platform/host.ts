@@ -49,8 +49,11 @@ export interface Host {
   readdir(path: string): Promise<string[]>;
   /** Removes a file or a whole directory tree; absent is fine. */
   remove(path: string): Promise<void>;
-  /** Last `maxLines` lines of a text file, or [] when it is absent. */
-  tail(path: string, maxLines: number): Promise<string[]>;
+  /**
+   * Last `maxLines` lines of a text file, or [] when it is absent. With `fromByte`, only lines
+   * written after that offset (the whole file when it is now shorter: it was rotated meanwhile).
+   */
+  tail(path: string, maxLines: number, fromByte?: number): Promise<string[]>;
 
   /** Runs a program without a shell. Never throws for a non-zero exit. */
   exec(

@@ -1,5 +1,6 @@
-// The real Host: node built-ins only (no execa/undici here: this module is on the `vm plan`
-// path, where each of those costs ~20 ms bundled; see bench/).
+// The real Host: node built-ins only (no undici here: this module is on the `vm plan` path, where
+// it costs ~20 ms bundled; see bench/). Processes run through execFile with a timeout, and a
+// failure comes back as a result, not a throw; that is all vm needs of a process library.
 
 import * as fs from 'node:fs/promises';
 import { request } from 'node:http';
@@ -109,7 +110,7 @@ async function writeFileAtomic(path: string, content: string, mode: number, dirM
   }
 }
 
-async function tail(path: string, maxLines: number): Promise<string[]> {
+async function tail(path: string, maxLines: number, fromByte = 0): Promise<string[]> {
   let fh: fs.FileHandle;
   try {
     fh = await fs.open(path, 'r');
@@ -119,12 +120,13 @@ async function tail(path: string, maxLines: number): Promise<string[]> {
   }
   try {
     const { size } = await fh.stat();
-    const len = Math.min(size, 64 * 1024);
+    const start = fromByte <= size ? fromByte : 0;
+    const len = Math.min(size - start, 64 * 1024);
     const buf = Buffer.alloc(len);
     await fh.read(buf, 0, len, size - len);
     const lines = buf.toString('utf8').split('\n');
     if (lines.at(-1) === '') lines.pop();
-    if (len < size) lines.shift(); // first line is probably cut
+    if (len < size - start) lines.shift(); // first line is probably cut
     return lines.slice(-maxLines);
   } finally {
     await fh.close();

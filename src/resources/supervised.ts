@@ -7,7 +7,7 @@
 // plans a start instead. Every start or restart is followed by a wait for health: a program may
 // exit 0 on a config error (livekit-server does), so only the health check says it works.
 
-import type { Effect, FileState, HealthCheck, HealthState, ResourceKind, RuntimeState, ServiceName, ServiceSpec, ServiceState, StepAction, SupervisorKind, SupervisorVerb } from '../model.js';
+import type { Effect, FileState, HealthCheck, HealthState, ResourceKind, RuntimeState, ServiceName, ServicePaths, ServiceSpec, ServiceState, StepAction, SupervisorKind, SupervisorVerb } from '../model.js';
 import type { ServicePlan } from '../services/contract.js';
 import { DEFINITION_DIR_MODE, DEFINITION_FILE_MODE, fileProblem, planWrite, PRIVATE_DIR_MODE, type Ownership } from './managed-file.js';
 
@@ -91,13 +91,13 @@ export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Owners
     // For launchd a reload is bootout + bootstrap: the job already restarts with the new setup.
     add('healthy', 'wait-healthy', waitWhy, wait);
   } else if (restartBecause.length > 0) {
-    add('running', 'restart', `pid ${rt.pid} runs an old setup: ${restartBecause.join(', ')}`, supervise(kind, 'restart', svc));
+    add('running', 'restart', `pid ${rt.pid} must restart to use the new setup: ${restartBecause.join(', ')}`, supervise(kind, 'restart', svc));
     add('healthy', 'wait-healthy', waitWhy, wait);
   } else if (health.kind === 'unhealthy') {
     add('running', 'restart', `pid ${rt.pid} is running but not healthy: ${health.detail}`, supervise(kind, 'restart', svc));
     add('healthy', 'wait-healthy', waitWhy, wait);
   } else if (health.kind === 'starting') {
-    add('healthy', 'wait-healthy', `still starting (GET → ${health.status}); ${waitWhy}`, wait);
+    add('healthy', 'wait-healthy', `still starting (GET ${new URL(i.health.url).pathname} → ${health.status}); ${waitWhy}`, wait);
   }
 }
 
@@ -113,4 +113,21 @@ export function supervise(kind: SupervisorKind, verb: SupervisorVerb, service: S
 function staleness(uses: SupervisedInput['uses'], startedAtMs: number | undefined, pid: number): string[] {
   if (startedAtMs === undefined) return [];
   return uses.filter(([, m]) => m !== undefined && m > startedAtMs).map(([name]) => `${name} written after pid ${pid} started`);
+}
+
+/**
+ * A ServiceSpec from a service's paths alone, to ask the supervisor about a service the file no
+ * longer declares (its unit, LaunchAgent or PID file: which program it ran does not matter).
+ */
+export function specFromPaths(name: ServiceName, p: ServicePaths, kind: SupervisorKind): ServiceSpec {
+  return {
+    name,
+    label: kind === 'systemd' ? p.unitName : p.launchdLabel,
+    binary: '',
+    args: [],
+    logFile: p.logFile,
+    definitionFile: kind === 'systemd' ? p.unitFile : kind === 'launchd' ? p.plistFile : undefined,
+    pidFile: p.pidFile,
+    autostart: false,
+  };
 }

@@ -49,10 +49,25 @@ export interface ServiceSnapshot<D extends ServiceDesired = ServiceDesired, O ex
   readonly plan: ServicePlan;
 }
 
+export interface StatusOptions {
+  /** A secret of the file could not be read: files that hold it were not compared. */
+  readonly secretsUnread?: boolean;
+}
+
 /** One service in `vm status`: its `--json` object and the lines people read (no secrets). */
 export interface ServiceStatusView {
   readonly json: Readonly<Record<string, unknown>>;
   readonly lines: readonly string[];
+}
+
+/** A version change a plan makes: what ran before and what the file asks for (for messages). */
+export interface VersionChange {
+  /** "livekit-server" */
+  readonly program: string;
+  readonly from: string;
+  readonly to: string;
+  /** The service was running (on `from`) when the apply began. */
+  readonly wasRunning: boolean;
 }
 
 /** What a service offers Voice Mode's clients, for discovery and provider lists. */
@@ -79,6 +94,8 @@ export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extend
   rollback(before: ServiceSnapshot<D, O, P>, touched: readonly Step[]): Effect[];
   /** What a rollback puts back, for messages: "the previous binary, config and unit". */
   readonly restores: string;
+  /** The version change the service's plan makes, if any (messages after a failure). */
+  versionChange?(s: ServiceSnapshot<D, O, P>): VersionChange | undefined;
   /** Files the service's desired state points at: saving one re-checks (vm watch). */
   referencedFiles(d: D): string[];
   /** Where vm's files for a service of this name would be, to report them when it is dropped. */
@@ -90,5 +107,5 @@ export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extend
   /** Where this kind usually listens when vm does not manage it. */
   readonly wellKnown?: WellKnown;
   /** The `vm status` view of one service. */
-  status(s: ServiceSnapshot<D, O, P>): ServiceStatusView;
+  status(s: ServiceSnapshot<D, O, P>, opts?: StatusOptions): ServiceStatusView;
 }

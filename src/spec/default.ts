@@ -74,7 +74,10 @@ export function initFileText(schemaPath: string): string {
     ['  livekit:'],
     [`    state: ${d.state}`, 'running | stopped | absent (absent removes what vm installed;'],
     ['', 'logs stay unless remove_data: true)'],
-    [`    autostart: ${String(d.autostart)}`, 'start LiveKit when you log in (default: true when running)'],
+    // Commented: written out, `autostart: true` would keep a `state: stopped` LiveKit starting at
+    // login, against the default that follows the state.
+    [`    # autostart: ${String(d.autostart)}`, 'start LiveKit when you log in. Default: true'],
+    ['', 'when running, false when stopped'],
     ['    # remove_data: false', 'with state: absent, true also deletes the logs'],
     [`    version: ${DEFAULT_LIVEKIT_VERSION}`, 'exact livekit-server version X.Y.Z, or latest'],
     ['    install:'],

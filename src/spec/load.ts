@@ -13,7 +13,7 @@ import type { Env, WrittenSpec } from './normalise.js';
 import { MAX_SPEC_BYTES, decodeSpec, parseSpec, sizeProblem } from './parse.js';
 import { checkExposure, checkRules } from './rules.js';
 import { checkServiceRules } from './rules-services.js';
-import { readSecretFileSync, resolveSecrets } from './secrets.js';
+import { readSecretFileSync, resolveSecrets, secretRef } from './secrets.js';
 import type { SecretFileRead } from './secrets.js';
 import { mergeProblems, validateSchema } from './validate.js';
 
@@ -33,15 +33,42 @@ export interface LoadOptions {
  * cannot be read.
  */
 export async function loadDesired(opts: LoadOptions): Promise<DesiredState> {
+  return (await load(opts, false)).desired;
+}
+
+async function load(opts: LoadOptions, deferSecrets: boolean): Promise<ReadableDesired> {
   const source = await discoverSpec(opts);
-  if (source.kind === 'default') return defaultDesired();
+  if (source.kind === 'default') return { desired: defaultDesired(), secretProblems: [] };
   const { bytes, size } = await readCapped(source.path);
   const file = displayPath(source.path, opts.cwd);
   if (size > MAX_SPEC_BYTES) throw specError([sizeProblem(file, size)]);
   const text = decodeSpec(bytes, file);
   if (typeof text !== 'string') throw specError([text]);
-  return validateText(text, file, opts.env, { source });
+  return checkText(text, file, opts.env, { source }, deferSecrets);
 }
+
+/**
+ * For read-only commands (`vm status`): the desired state even when a secret cannot be had (an
+ * unset `{ env }` variable, a secret file others may read). Every other problem still throws.
+ * A key whose secret is missing holds UNRESOLVED_SECRET, so what needs no secret (binary, unit,
+ * process, health) can still be observed; `secretProblems` says, located, what is wrong, and
+ * the caller must neither apply nor trust the key file's diff.
+ */
+export function loadDesiredForReading(opts: LoadOptions): Promise<ReadableDesired> {
+  return load(opts, true);
+}
+
+export interface ReadableDesired {
+  readonly desired: DesiredState;
+  /** Why some secrets could not be had (each located; never the secret). Empty when all were. */
+  readonly secretProblems: readonly SpecProblem[];
+}
+
+/**
+ * What stands in for a secret that could not be read, in loadDesiredForReading only. Not a
+ * secret anyone has: resolveSecret refuses control characters in a real one.
+ */
+export const UNRESOLVED_SECRET = '\u0000unresolved secret: see the located problem\u0000';
 
 export interface ValidateOptions {
   /** Where the text came from; defaults to `file` given with --file. */
@@ -55,6 +82,11 @@ export interface ValidateOptions {
  * every problem found. Used by loadDesired and tests. `{ env }` secrets are read from `env`.
  */
 export function validateText(text: string, file: string, env: Env, opts: ValidateOptions = {}): DesiredState {
+  return checkText(text, file, env, opts, false).desired;
+}
+
+/** validateText, and with `deferSecrets` loadDesiredForReading's leniency about secrets. */
+function checkText(text: string, file: string, env: Env, opts: ValidateOptions, deferSecrets: boolean): ReadableDesired {
   const parsed = parseSpec(text, file);
   if (!parsed.ok) throw specError(parsed.problems);
   const schema = validateSchema(parsed.spec);
@@ -65,11 +97,40 @@ export function validateText(text: string, file: string, env: Env, opts: Validat
     return (opts.readSecretFile ?? readSecretFileSync)(path);
   };
   const secrets = resolveSecrets(parsed.spec, schema, { env, readFile });
-  const later = [...checkRules(parsed.spec, env), ...checkServiceRules(parsed.spec, env), ...secrets.problems, ...checkExposure(parsed.spec, secrets.values)];
+  const deferred = deferSecrets ? secrets.problems : [];
+  const later = [...checkRules(parsed.spec, env), ...checkServiceRules(parsed.spec, env), ...(deferSecrets ? [] : secrets.problems), ...checkExposure(parsed.spec, secrets.values)];
   const problems = mergeProblems(schema, later);
-  if (problems.length > 0) throw specError(problems);
-  const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, secrets.values);
-  return inputs.size === 0 ? desired : { ...desired, inputs: [...inputs] };
+  // Deferred or not, a file with other problems is refused with all of them.
+  if (problems.length > 0) throw specError(deferred.length === 0 ? problems : mergeProblems(schema, [...later, ...deferred]));
+  let values = secrets.values;
+  if (deferred.length > 0) {
+    const stand = new Map(values);
+    for (const p of deferred) stand.set(keyName(p.pointer), UNRESOLVED_SECRET);
+    values = stand;
+  }
+  const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, values);
+  const envNames = envSecretNames(parsed.spec.data);
+  return {
+    desired: { ...desired, ...(inputs.size === 0 ? {} : { inputs: [...inputs] }), ...(envNames.length === 0 ? {} : { secretEnv: envNames }) },
+    secretProblems: deferred.length === 0 ? [] : specError(deferred).problems,
+  };
+}
+
+/** The key name a secret problem's pointer (`/services/livekit/keys/NAME`) ends in. */
+function keyName(pointer: string): string {
+  const last = pointer.slice(pointer.lastIndexOf('/') + 1);
+  return last.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/** The environment variables `{ env: NAME }` secrets come from, in file order, each once. */
+function envSecretNames(data: unknown): string[] {
+  const keys = (data as { services?: { livekit?: { keys?: unknown } | null } | null } | null)?.services?.livekit?.keys;
+  if (typeof keys !== 'object' || keys === null) return [];
+  const names = Object.values(keys).flatMap((v) => {
+    const ref = secretRef(v);
+    return ref?.kind === 'env' ? [ref.name] : [];
+  });
+  return [...new Set(names)];
 }
 
 /**

@@ -15,9 +15,6 @@ export interface Described {
   readonly message: string;
 }
 
-/** Planned values that are not implemented yet, by instance path: they deserve more than "invalid". */
-const NOT_YET: Readonly<Record<string, readonly string[]>> = {};
-
 /** Keys the schema's if/then/else allows with one install method only. */
 const ONLY_WITH: Readonly<Record<string, string>> = {
   '/services/livekit/install/path': 'path is only used with `method: path`',
@@ -186,6 +183,13 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       return { pointer: at, part: 'key', message: ONLY_WITH[at] ?? `${name} is not allowed here` };
     case 'required': {
       const key = String(p['missingProperty']);
+      // A service with a name vm does not know: one line says what it needs, not three.
+      const isService = /^\/services\/[^/]+$/.test(at);
+      const kindless = isService && typeof value === 'object' && value !== null && (value as Record<string, unknown>)['kind'] === undefined;
+      if (kindless && key === 'kind') {
+        return { pointer: at, part: 'key', message: `${quoteName(pointerSegments(at).at(-1) ?? '')} is not a service vm knows by name (livekit, whisper, kokoro): declare it with kind: command, its command and its port` };
+      }
+      if (kindless && (key === 'command' || key === 'port')) return undefined;
       const when = /\/(then|else)\//.test(err.schemaPath) ? (REQUIRED_WHEN[key] ?? '') : '';
       const where = at === '' ? '' : ` in ${name}`;
       return { pointer: `${at}/${escapePointer(key)}`, part: 'key', message: `missing key ${JSON.stringify(key)}${where}${when}` };
@@ -203,7 +207,8 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
         const quote = typeof value === 'number' || typeof value === 'boolean' ? ' (put a secret that looks like a number in quotes)' : '';
         return { pointer: at, part: 'value', message: `${name} must be ${SECRET_FORMS}; got ${kindOf(value)}${quote}` };
       }
-      const types = Array.isArray(p['type']) ? (p['type'] as string[]) : [String(p['type'])];
+      // `null` is allowed only where writing nothing means none (`services:`): not worth naming.
+      const types = (Array.isArray(p['type']) ? (p['type'] as string[]) : [String(p['type'])]).filter((t) => t !== 'null');
       const expected = shape(at) === '/services/livekit/health/timeout' ? 'a duration such as 30s or a number of seconds' : types.map((t) => TYPE_NAMES[t] ?? t).join(' or ');
       if (isUnderKeys(at)) return { pointer: at, part: 'value', message: `${name} must be ${expected}, got ${kindOf(value)}` };
       // Show a number as written (0777, 1e3), not as JavaScript prints it.
@@ -213,9 +218,6 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
     }
     case 'enum': {
       const allowed = (p['allowedValues'] as unknown[]).map(String);
-      if (typeof value === 'string' && NOT_YET[at]?.includes(value)) {
-        return { pointer: at, part: 'value', message: `${name} ${show(value)} is not supported yet (supported: ${allowed.join(', ')})` };
-      }
       const guess = typeof value === 'string' ? closest(value, allowed) : undefined;
       const hint = guess === undefined ? '' : ` (did you mean "${guess}"?)`;
       return { pointer: at, part: 'value', message: `${name} must be one of ${allowed.join(', ')}; got ${show(value)}${hint}` };

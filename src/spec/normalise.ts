@@ -13,8 +13,11 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export interface WrittenSpec {
   readonly version: 1;
   readonly supervisor?: 'auto' | SupervisorKind;
-  /** By name: `livekit` is LiveKit; every other service is a supervised HTTP service. */
-  readonly services?: Readonly<Record<string, WrittenLiveKit | WrittenHttp>>;
+  /**
+   * By name: `livekit` is LiveKit; every other service is a supervised HTTP service.
+   * `services:` with nothing after it is YAML null: no services, like `services: {}`.
+   */
+  readonly services?: Readonly<Record<string, WrittenLiveKit | WrittenHttp>> | null;
 }
 
 export interface WrittenLiveKit {
@@ -22,6 +25,7 @@ export interface WrittenLiveKit {
   readonly state?: ServiceState;
   readonly autostart?: boolean;
   readonly remove_data?: boolean;
+  /** Required by the schema unless the binary is not vm's to pin or the state is absent. */
   readonly version?: string;
   readonly install?: {
     readonly method?: 'auto' | 'release' | 'brew' | 'script' | 'path';
@@ -43,7 +47,7 @@ export interface WrittenLiveKit {
   readonly room?: { readonly auto_create?: boolean; readonly empty_timeout?: number };
   readonly logging?: { readonly level?: LogLevel; readonly max_size?: number | string };
   readonly health?: { readonly timeout?: number | string };
-  /** LiveKit's dev mode (`development: true`): refused off loopback (exposure.ts). */
+  /** LiveKit's dev mode (`development: true` in its config); refused off loopback (exposure.ts). */
   readonly dev?: boolean;
   /** Lets a weak secret or dev: true face a network; every plan warns (exposure.ts). */
   readonly allow_insecure?: boolean;

@@ -17,6 +17,7 @@ export type WatchEventName =
   | 'gave_up'
   | 'lock_wait'
   | 'log_rotated'
+  | 'watch_stopping'
   | 'watch_stop';
 
 export interface WatchEvent {
@@ -36,11 +37,13 @@ export type Emit = (e: WatchEvent) => void;
 
 export function eventSink(out: Output, json: boolean, now: () => number = Date.now): Emit {
   if (json) return (e) => out.write(`${JSON.stringify({ ts: new Date(now()).toISOString(), ...e })}\n`);
-  const changes: string[] = [];
+  const done: string[] = [];
+  let stepFailed = false;
   return (e) => {
     const t = new Date(now()).toISOString().slice(11, 19);
     switch (e.event) {
       case 'watch_start':
+      case 'watch_stopping':
       case 'watch_stop':
       case 'invalid_file':
       case 'gave_up':
@@ -52,21 +55,23 @@ export function eventSink(out: Output, json: boolean, now: () => number = Date.n
         out.write(`${t} drift: ${e.message ?? ''}\n`);
         return;
       case 'step_done':
-        changes.push(`${e.resource} ${e.action}`);
+        done.push(`${e.resource} ${e.action}`);
         return;
       case 'step_failed':
-        changes.push(`${e.resource} ${e.action} FAILED`);
+        // The reconcile's own message names the step and why; saying FAILED here too repeats it.
+        stepFailed = true;
         return;
       case 'backoff':
         out.write(`${t} ${e.message ?? ''}\n`);
         return;
       case 'reconcile_done': {
+        const ms = `${e.duration_ms ?? 0} ms`;
         // A no-op resync says nothing: a line every 30 s would drown what matters.
-        if (changes.length > 0 || e.ok === false) {
-          const what = changes.length > 0 ? changes.join(', ') : 'no change';
-          out.write(`${t} reconcile (${e.trigger ?? '?'}): ${what} — ${e.ok === false ? `failed: ${e.message ?? ''}` : 'ok'} in ${e.duration_ms ?? 0} ms\n`);
-        }
-        changes.length = 0;
+        if (e.ok !== false && done.length > 0) out.write(`${t} reconcile (${e.trigger ?? '?'}): ${done.join(', ')} — ok in ${ms}\n`);
+        else if (e.ok === false && stepFailed) out.write(`${t} reconcile (${e.trigger ?? '?'}): ${done.length > 0 ? `${done.join(', ')}, then ` : ''}${e.message ?? 'a step failed'} (${ms})\n`);
+        else if (e.ok === false) out.write(`${t} reconcile (${e.trigger ?? '?'}) failed: ${e.message ?? ''} (${ms})\n`);
+        done.length = 0;
+        stepFailed = false;
         return;
       }
       case 'reconcile_start':
@@ -74,4 +79,12 @@ export function eventSink(out: Output, json: boolean, now: () => number = Date.n
         return;
     }
   };
+}
+
+/** `30s`, `500ms`, `2m`, `1m30s`: how a person writes --interval. */
+export function showDuration(ms: number): string {
+  if (ms < 1000 || ms % 1000 !== 0) return `${ms}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s}s`;
+  return `${Math.floor(s / 60)}m${s % 60 === 0 ? '' : `${s % 60}s`}`;
 }

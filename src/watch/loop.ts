@@ -1,18 +1,18 @@
 // `vm watch`: the same reconcile as `vm apply`, run again whenever the desired-state file (or a
 // file it references) is saved, and every `interval` to heal drift. Each reconcile observes
 // afresh (level-triggered); the lock is held only while applying, so a manual `vm apply` works
-// during a watch. A reconcile never overlaps another: a trigger that arrives meanwhile runs next.
+// during a watch, and what is applied is planned under the lock (src/ops/locked-apply.ts). A reconcile never overlaps another: a trigger that arrives meanwhile runs next.
 
-import { applyPlan, StepFailedError, type ApplyReporter } from '../apply/apply.js';
-import { sweepAll } from '../apply/sweep.js';
-import { SpecError, UserError, formatProblem } from '../errors.js';
+import { StepFailedError, type ApplyReporter } from '../apply/apply.js';
+import { SpecError, UserError, formatProblem, type StopSignal } from '../errors.js';
 import type { DesiredState } from '../model.js';
+import { lockedApply } from '../ops/locked-apply.js';
 import type { Host } from '../platform/host.js';
-import { acquireLock, describeHolder } from '../platform/lock.js';
-import { planContext, snapshot } from '../reconcile.js';
+import { describeHolder } from '../platform/lock.js';
+import { planContext, snapshot, type Snapshot } from '../reconcile.js';
 import type { ObserveMemo } from '../services/contract.js';
 import { loadDesired } from '../spec/load.js';
-import type { Emit } from './events.js';
+import { showDuration, type Emit } from './events.js';
 import { DEFAULT_RETRY, mayAttempt, recordFailure, type FailureMemo, type RetryPolicy } from './policy.js';
 import { referencedFiles } from './referenced.js';
 
@@ -20,6 +20,8 @@ export type Trigger = 'start' | 'file' | 'interval' | 'signal';
 
 export interface WatchOptions {
   readonly file?: string;
+  /** How the start line names the file (the CLI finds it: "PATH (found searching …)"). */
+  readonly source?: string;
   readonly cwd: string;
   readonly intervalMs: number;
   readonly debounceMs: number;
@@ -35,8 +37,13 @@ export interface WatchOptions {
 export interface Watching {
   /** Re-read the file now (SIGHUP). */
   reload(): void;
-  /** Stops watching; resolves when the reconcile under way (if any) has finished or stopped. */
-  stop(): Promise<void>;
+  /**
+   * Stops watching; resolves when the reconcile under way (if any) has stopped: after the step
+   * under way, with what it had applied rolled back.
+   */
+  stop(signal?: StopSignal): Promise<void>;
+  /** Asked again to stop: skip that rollback. */
+  skipRollback(): void;
 }
 
 export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Promise<Watching> {
@@ -44,12 +51,16 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
   // What each service's kind remembers between cycles (binary versions, slow answers).
   const observeMemo = new Map<string, ObserveMemo>();
   const ctx = planContext();
+  // First signal: stop after the step under way and roll back; second: skip the rollback.
   const abort = new AbortController();
+  const skip = new AbortController();
   let desired: DesiredState | undefined;
   let memo: FailureMemo | undefined;
   let busy: Promise<void> | undefined;
   let queued: Trigger | undefined;
   let debounce: NodeJS.Timeout | undefined;
+  /** The problems last reported: an editor's save can arrive as two events; say them once. */
+  let reported: string | undefined;
 
   const { watch } = await import('chokidar');
   // atomic: editors that save by writing a temp file and renaming it over ours are one change.
@@ -69,11 +80,12 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
   files.on('add', onFileEvent).on('change', onFileEvent).on('unlink', onFileEvent);
 
   /** Reads the file; an invalid one is reported and the last valid state stays in force. */
-  const load = async (): Promise<boolean> => {
+  const load = async (why: Trigger): Promise<boolean> => {
     try {
       const next = await loadDesired({ ...(opts.file === undefined ? {} : { file: opts.file }), cwd: opts.cwd, env: host.env });
       const changed = JSON.stringify(next) !== JSON.stringify(desired);
       desired = next;
+      reported = undefined;
       follow(referencedFiles(next));
       // A new edit is a new change: whatever was given up on gets another chance.
       if (changed) memo = undefined;
@@ -81,13 +93,16 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
     } catch (e) {
       if (!(e instanceof SpecError) && !(e instanceof UserError)) throw e;
       const message = e instanceof SpecError ? e.problems.map(formatProblem).join('\n') : e.message;
+      // The same problems again from a file event are the same save; SIGHUP asks to hear them.
+      if (message === reported && why === 'file') return false;
+      reported = message;
       emit({ event: 'invalid_file', ok: false, message: `${message}\n(nothing changed; ${desired === undefined ? 'no valid file yet' : 'the last valid file stays in force'})` });
       return false;
     }
   };
 
   const reconcile = async (why: Trigger): Promise<void> => {
-    if (why !== 'interval' && !(await load())) return;
+    if (why !== 'interval' && !(await load(why))) return;
     if (desired === undefined || abort.signal.aborted) return;
     const d = desired;
     const t0 = host.now();
@@ -101,32 +116,51 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
       return;
     }
     if (why === 'interval') emit({ event: 'drift', message: snap.plan.steps.map((s) => `${s.service} ${s.resource} ${s.action} (${s.reason})`).join('; ') });
-    let lock: Awaited<ReturnType<typeof acquireLock>>;
-    try {
-      lock = await acquireLock(opts.lockFile(d), {
-        timeoutMs: opts.lockTimeoutMs,
-        signal: abort.signal,
-        onWait: (h) => emit({ event: 'lock_wait', message: `waiting for the apply lock, held by ${describeHolder(h, host.now())}` }),
-      });
-    } catch (e) {
-      if (e instanceof UserError && e.code === 'ABORTED') return; // stopping
-      if (!(e instanceof UserError)) throw e;
-      return failed(why, t0, e.code, e.message); // e.g. another vm held the lock too long
-    }
-    try {
-      await sweepAll(host, snap);
-      await applyPlan(host, d, snap, ctx, reporter(emit), { signal: abort.signal, memo: observeMemo });
-      memo = undefined;
-      emit({ event: 'reconcile_done', trigger: why, ok: true, duration_ms: Math.round(host.now() - t0) });
-    } catch (e) {
-      if (!(e instanceof UserError)) throw e;
-      if (e.code === 'ABORTED') return;
-      const key = e instanceof StepFailedError ? `${e.step.service}.${e.step.resource}.${e.step.action}` : e.code;
-      return failed(why, t0, key, e.message);
-    } finally {
-      await lock.release();
+    // The look above only decides whether the lock is worth taking: lockedApply observes again
+    // under it and applies that plan, so a change another vm made meanwhile is not redone.
+    const outcome = await lockedApply({
+      host,
+      desired: d,
+      ctx,
+      lockFile: opts.lockFile(d),
+      lockTimeoutMs: opts.lockTimeoutMs,
+      signal: abort.signal,
+      skipRollback: skip.signal,
+      observe: { memo: observeMemo },
+      reporter: reporter(emit),
+      events: { onLockWait: (h) => emit({ event: 'lock_wait', message: `waiting for the apply lock, held by ${describeHolder(h, host.now())}` }) },
+      decide: (fresh) => mayApply(fresh),
+    });
+    const done = (ok: boolean, message?: string) => emit({ event: 'reconcile_done', trigger: why, ok, duration_ms: Math.round(host.now() - t0), ...(message === undefined ? {} : { message }) });
+    switch (outcome.kind) {
+      case 'stopped':
+        return;
+      case 'lock-timeout':
+        return failed(why, t0, outcome.error.code, outcome.error.message); // another vm held the lock too long
+      case 'blocked':
+        return failed(why, t0, 'blocked', outcome.blockers.join('; '));
+      case 'converged-meanwhile':
+        return done(true, 'nothing left to do: the machine converged while this reconcile waited for the lock');
+      case 'declined':
+        return done(true, 'not applied');
+      case 'applied':
+        memo = undefined;
+        return done(true);
+      case 'failed': {
+        const e = outcome.error;
+        return failed(why, t0, e instanceof StepFailedError ? `${e.step.service}.${e.step.resource}.${e.step.action}` : e.code, e.message);
+      }
+      case 'interrupted':
+        // Stopping: not a failure of the change, so nothing is recorded against it.
+        return done(false, outcome.error.message);
     }
   };
+
+  /**
+   * Whether the plan made under the lock may be taken. The one place the watch can say no to a
+   * fresh plan (backing off, given up); anything it should not retry belongs here.
+   */
+  const mayApply = (_fresh: Snapshot): boolean => mayAttempt(memo, host.now());
 
   const failed = (why: Trigger, t0: number, key: string, message: string): void => {
     memo = recordFailure(memo, key, host.now(), retry);
@@ -158,13 +192,14 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
   };
 
   const tick = setInterval(() => trigger('interval'), opts.intervalMs);
-  emit({ event: 'watch_start', message: `watching ${opts.file ?? 'the desired-state file'}; resync every ${opts.intervalMs} ms` });
+  emit({ event: 'watch_start', message: `watching ${opts.source ?? opts.file ?? 'the desired-state file'}; resync every ${showDuration(opts.intervalMs)}` });
   trigger('start');
 
   return {
     reload: () => trigger('signal'),
-    stop: async () => {
-      abort.abort();
+    skipRollback: () => skip.abort(),
+    stop: async (signal: StopSignal = 'SIGTERM') => {
+      abort.abort(signal);
       clearInterval(tick);
       clearTimeout(debounce);
       await files.close();

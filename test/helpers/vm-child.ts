@@ -23,6 +23,9 @@ export interface VmChild {
   kill(): void;
   /** Output so far (e.g. to see which step it had reached when killed). */
   stdout(): string;
+  stderr(): string;
+  /** Sends a signal (SIGINT, like Ctrl-C); a no-op once it has exited. */
+  signal(sig: NodeJS.Signals): void;
   done: Promise<VmChildResult>;
 }
 
@@ -59,6 +62,11 @@ export function spawnVm(args: readonly string[], env: Readonly<Record<string, st
       }
     },
     stdout: () => stdout,
+    stderr: () => stderr,
+    signal: (sig) => {
+      if (exited || child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(sig);
+    },
     done,
   };
 }

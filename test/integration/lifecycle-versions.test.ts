@@ -114,8 +114,13 @@ describe.skipIf(!userManagerAvailable())('the LiveKit lifecycle under systemd', 
     const r = await apply({ version: '1.9.2' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/LiveKit exited while starting/);
-    expect(r.stderr).toContain('rolled back to the previous binary, config and unit');
-    expect(r.stderr).toContain('last lines of the LiveKit log');
+    // Names the version running again and the one the file asks for.
+    expect(r.stderr).toContain('rolled back to the previous binary, config and unit: livekit-server 1.9.1 is running and healthy again; the file asks for 1.9.2, which stays pending');
+    expect(r.stderr).not.toContain('step failed');
+    // The log lines are this apply's (1.9.2's panic), not the earlier runs' start-up lines.
+    const log = r.stderr.slice(r.stderr.indexOf("LiveKit's log since this apply started"));
+    expect(log).toContain('panic: runtime error');
+    expect(log).not.toContain('starting LiveKit server');
     expect(await activeVersion()).toBe('1.9.1');
     expect(await health()).toBe('200 OK');
     expect((await show())['MainPID']).not.toBe(pid); // restarted on the old setup
@@ -170,7 +175,7 @@ describe.skipIf(!userManagerAvailable())('the LiveKit lifecycle under systemd', 
   it('--no-rollback leaves a failed change in place for debugging', async () => {
     const r = await apply({ version: '1.9.2' }, '--no-rollback');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('--no-rollback');
+    expect(r.stderr).toContain('left as it is (--no-rollback): livekit-server 1.9.2 is installed, as the file asks; 1.9.1 ran before');
     expect(await activeVersion()).toBe('1.9.2');
   });
 

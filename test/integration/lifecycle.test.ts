@@ -241,7 +241,13 @@ describe.skipIf(!userManagerAvailable())('vm against a real systemd user manager
     expect((await um.systemctl('is-enabled', UNIT)).stdout.trim()).toBe('disabled');
     const p = await vm('plan', '--json');
     expect((JSON.parse(p.stdout) as { steps: Array<{ action: string }> }).steps.map((s) => s.action)).toEqual(['enable']);
-    expect((await vm('apply', '--yes')).code).toBe(0);
+    const a = await vm('apply', '--yes');
+    expect(a.code).toBe(0);
+    expect(a.stdout).toMatch(/\nApplied 1 step in [0-9.]+ m?s\. livekit is converged: running \(pid \d+\) and healthy\.\n/);
+    // apply's own plan ends without telling the user to run apply; piped output has no colour.
+    expect(a.stdout).toContain('Plan: 1 step for livekit (enable).\n');
+    expect(a.stdout).not.toContain('Run `vm apply`');
+    expect(a.stdout).not.toContain('\x1b[');
     expect((await um.systemctl('is-enabled', UNIT)).stdout.trim()).toBe('enabled');
   });
 
@@ -251,6 +257,13 @@ describe.skipIf(!userManagerAvailable())('vm against a real systemd user manager
     const a = await vm('apply', '--yes');
     expect(a.code).toBe(1);
     expect(a.stderr).toContain('checksum mismatch');
+    // Nothing was touched, so nothing was "rolled back"; it says which version runs and which is asked for.
+    expect(a.stderr).toContain('nothing was changed: livekit-server 1.9.0 is still the one running; the file asks for 1.9.2, which stays pending');
+    expect(a.stderr).not.toContain('rolled back');
+    expect(a.stdout).not.toContain('Rolling back');
+    // LiveKit wrote nothing during this apply: none of the earlier runs' log lines are shown.
+    expect(a.stderr).not.toContain("LiveKit's log");
+    expect(a.stderr).not.toContain('starting LiveKit server');
     await expect(stat(`${lkDir}/versions/1.9.2`)).rejects.toThrow();
     expect((await show())['MainPID']).toBe(pid);
     expect(await health()).toBe('200 OK');
@@ -279,6 +292,14 @@ describe.skipIf(!userManagerAvailable())('vm against a real systemd user manager
       expect(r.stderr).toMatch(/^dotfiles\/voicemode\.services\.yaml:12:5: unknown key "colour"/m);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     }
+    // A program asking for --json gets JSON on stdout, with each problem located.
+    const j = await vm('plan', '--json');
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.stdout)).toEqual({
+      format_version: '1',
+      error: 'the file has a problem; nothing was changed',
+      problems: [{ file: 'dotfiles/voicemode.services.yaml', line: 12, column: 5, message: expect.stringContaining('unknown key "colour"'), pointer: '/services/livekit/colour' }],
+    });
     expect(await mtime(cfg)).toBe(before);
     expect((await show())['MainPID']).toBe(pid);
     await writeFile(specPath, spec({ version: '1.9.1', rangeEnd: 51200 }));

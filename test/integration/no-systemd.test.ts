@@ -66,7 +66,12 @@ describe('vm without systemd: the process supervisor', () => {
   it('a killed LiveKit is drift (stale pid file) and one apply heals it', async () => {
     const pid = await livePid();
     process.kill(pid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    // Until it is gone (or a zombie waiting to be reaped), not a fixed time: the machine may be slow.
+    const gone = async () => {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+      return stat === undefined || /\) Z /.test(stat);
+    };
+    for (const end = Date.now() + 20_000; !(await gone()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
     const p = await vm('plan', '--detailed-exitcode');
     expect(p.code).toBe(2);
     expect(p.stdout).toMatch(/running\s+start\s+not running: stale pid file/);

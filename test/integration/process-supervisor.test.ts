@@ -64,7 +64,7 @@ function stray(cmd: string, args: string[]): ChildProcess {
 describe('process supervisor', () => {
   it('start from a vm process that exits: LiveKit keeps running, healthy, and a fresh observe finds it', async () => {
     const before = await sup.observe(host, svc);
-    expect(before).toMatchObject({ loaded: true, enabled: undefined, running: false, pid: 0, state: 'not running (no pid file)' });
+    expect(before).toMatchObject({ loaded: true, enabled: undefined, running: false, pid: 0, state: 'no pid file' });
 
     const child = await superviseInChild('process', 'start', svc, { ...host.env } as Record<string, string>);
     expect(child).toMatchObject({ code: 0, stderr: '' });
@@ -113,7 +113,7 @@ describe('process supervisor', () => {
     expect(Date.now() - t0).toBeLessThan(5_000); // the stand-in drains at once; only a hung one waits 10 s
     expect(await alive(second.pid)).toBe(false);
     await expect(stat(svc.pidFile)).rejects.toThrow();
-    expect(await sup.observe(host, svc)).toMatchObject({ running: false, pid: 0, state: 'not running (no pid file)' });
+    expect(await sup.observe(host, svc)).toMatchObject({ running: false, pid: 0, state: 'no pid file' });
     expect(await lk.health()).toBe('down');
     expect(await readFile(svc.logFile, 'utf8')).toContain('exit requested, shutting down');
     await sup.run(host, svc, 'stop'); // idempotent

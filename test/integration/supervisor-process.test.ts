@@ -44,7 +44,7 @@ describe('process supervisor without /proc', () => {
     expect(rt).toMatchObject({ running: true, state: `running (pid ${rt.pid})` });
     await lk.waitHealth();
     await sup.run(host, svc, 'stop');
-    expect(await sup.observe(host, svc)).toMatchObject({ running: false, state: 'not running (no pid file)' });
+    expect(await sup.observe(host, svc)).toMatchObject({ running: false, state: 'no pid file' });
     expect(await lk.health()).toBe('down');
   });
 

@@ -3,13 +3,14 @@
 // the local release server. Steps build on each other, in order.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, rename, stat, writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
 import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
 import { standinScript } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
+import { spawnVm } from '../helpers/vm-child.js';
 import { ROOT, runVm } from '../helpers/vm.js';
 
 const UNIT = 'voicemode-livekit.service';
@@ -34,7 +35,7 @@ let tcpPort: number;
 let specPath: string;
 let lkDir: string;
 
-function spec(o: { version?: string; end?: number; broken?: boolean } = {}): string {
+function spec(o: { version?: string; end?: number; broken?: boolean; health?: string } = {}): string {
   return [
     'version: 1',
     'supervisor: systemd',
@@ -45,7 +46,7 @@ function spec(o: { version?: string; end?: number; broken?: boolean } = {}): str
     `    port: ${port}`,
     `    rtc: { port_range_start: 55000, port_range_end: ${o.end ?? 55100}, tcp_port: ${tcpPort} }`,
     `    keys: { watchkey: "${SECRET}" }`,
-    '    health: { timeout: 4s }',
+    `    health: { timeout: ${o.health ?? '4s'} }`,
     ...(o.broken === true ? ['    colour: blue'] : []),
   ].join('\n');
 }
@@ -110,6 +111,7 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
       releases: [
         { version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 300 }) },
         { version: '1.9.2', binary: standinScript({ version: '1.9.2', mode: 'crash' }) },
+        { version: '1.9.3', binary: standinScript({ version: '1.9.3', mode: 'never-ready' }) },
       ],
     });
     specPath = `${um.env.HOME}/voicemode.services.yaml`;
@@ -159,8 +161,47 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toContain('port_range_end: 55300');
   });
 
+  it('for a person: names the file it found, says 30s, and reports an invalid save once', async () => {
+    // A change for the start to apply, so its line shows the watch is following the file.
+    await writeFile(specPath, spec({ end: 55350 }));
+    // No --file and no --json: the file is the one found from the working directory (HOME).
+    const child = spawn(process.execPath, [`${ROOT}bin/vm.cjs`, 'watch'], { cwd: um.env.HOME, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const seen = async (re: RegExp, from = 0) => {
+      const end = Date.now() + 30_000;
+      while (!re.test(out.slice(from))) {
+        if (Date.now() > end) throw new Error(`not seen: ${re}; watch said:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      await seen(/watching \S+ \(found searching from the working directory\); resync every 30s\n/);
+      expect(out).toContain(`watching ${specPath} (found`);
+      await seen(/reconcile \(start\): config update, running restart, healthy wait-healthy — ok in \d+ ms\n/);
+      const m = out.length;
+      await save(spec({ end: 55360, broken: true }));
+      await seen(/unknown key "colour"/, m);
+      // The same problems again (an editor's second write of one save): not said twice.
+      await writeFile(specPath, spec({ end: 55360, broken: true }));
+      await new Promise((r) => setTimeout(r, 1_500));
+      await save(spec({ end: 55360 }));
+      await seen(/reconcile \(file\): config update, running restart, healthy wait-healthy — ok/, m);
+      expect(out.slice(m).match(/unknown key "colour"/g)).toHaveLength(1);
+      expect(out).not.toContain('30000 ms');
+    } finally {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+  });
+
   it('a burst of 20 saves ends in one reconcile of the last content', async () => {
-    w = new Watcher(['--interval', '30s']);
+    // A debounce far longer than the gaps between saves, even on a loaded machine (at 200 ms, a
+    // save delayed past it once reconciled the 19th content first).
+    w = new Watcher(['--interval', '30s', '--debounce', '2s']);
     await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
     const m = w.mark();
     for (let i = 1; i <= 20; i++) {
@@ -168,7 +209,7 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file', 20_000, m);
-    await new Promise((r) => setTimeout(r, 700)); // a second reconcile would have started by now
+    await new Promise((r) => setTimeout(r, 2_500)); // a second reconcile would have started by now
     expect(w.events.slice(m).filter((e) => e.event === 'reconcile_start' && e.trigger === 'file')).toHaveLength(1);
     expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toContain('port_range_end: 55420');
   });
@@ -269,6 +310,75 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     expect(r.code).toBe(0);
     await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file');
     expect((await runVm(['plan', '--detailed-exitcode', '--file', specPath], env)).code).toBe(0);
+  });
+
+  it('a save and two concurrent vm apply while a watch runs restart LiveKit exactly once', async () => {
+    // The race as it was reported: the watch plans from the machine before the change, waits for
+    // the lock while an apply makes the change, then gets the lock. A long debounce and an apply
+    // that holds the lock a while before it looks (VM_TEST_HOLD_LOCK_MS) make that order certain.
+    w = new Watcher(['--interval', '30s', '--debounce', '3s']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    const log = `${um.env.HOME}/.voicemode/logs/livekit/livekit.log`;
+    // One "starting LiveKit server" line per process start, however short-lived.
+    const starts = async () => (await readFile(log, 'utf8')).split('\n').filter((l) => l.includes('starting LiveKit server')).length;
+    const lock = `${um.env.HOME}/.voicemode/state/apply.lock`;
+    const holderPid = () => readFile(lock, 'utf8').then((t) => (JSON.parse(t) as { pid: number }).pid, () => undefined);
+    const before = await starts();
+    const pid = await unitPid();
+    const m = w.mark();
+    const saved = Date.now();
+    await save(spec({ end: 55600 })); // a change that needs a restart
+    const first = spawnVm(['apply', '--yes', '--lock-timeout', '60s', '--file', specPath], { ...env, VM_TEST_HOLD_LOCK_MS: '4000' });
+    while ((await holderPid()) !== first.pid) {
+      if (Date.now() - saved > 2_500) throw new Error(`the first apply did not take the lock before the watch's debounce ended: ${first.stdout()}${first.stderr()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const second = spawnVm(['apply', '--yes', '--lock-timeout', '60s', '--file', specPath], env);
+    // The watch has planned from the machine before the change, and waits.
+    const waited = await w.until((e) => e.event === 'lock_wait', 10_000, m);
+    expect(waited.message).toContain(`held by pid ${first.pid}`);
+    const [a, b] = await Promise.all([first.done, second.done]);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file', 30_000, m);
+    const told = `watch said:\n${w.raw.slice(m).join('\n')}\napply 1:\n${a.stdout}${a.stderr}\napply 2:\n${b.stdout}${b.stderr}`;
+    expect([a.code, b.code], told).toEqual([0, 0]);
+    await new Promise((r) => setTimeout(r, 1_000)); // a late second restart would have shown by now
+    expect(await starts(), told).toBe(before + 1);
+    expect(a.stdout, told).toMatch(/running +restart .* done/);
+    expect(b.stdout, told).toContain('Nothing left to do: the machine converged while this apply waited');
+    expect(w.events.slice(m).filter((e) => e.event === 'step_start'), told).toEqual([]);
+    expect(w.events.slice(m).find((e) => e.event === 'reconcile_done' && e.trigger === 'file')).toMatchObject({ ok: true, message: expect.stringContaining('converged while this reconcile waited') });
+    expect(await unitPid()).not.toBe(pid);
+    expect(await livekitHealth(port)).toBe('200 OK');
+    expect((await runVm(['plan', '--detailed-exitcode', '--file', specPath], env)).code).toBe(0);
+  });
+
+  it('SIGINT during an apply says "stopping after this step…" at once, cuts the health wait short and rolls back', async () => {
+    w = new Watcher(['--interval', '30s']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    const active = async () => (await readlink(`${lkDir}/livekit-server`)).split('/').at(-2);
+    const was = await active();
+    try {
+      const m = w.mark();
+      // A version that never becomes ready, with a health timeout only the signal can beat.
+      await save(spec({ version: '1.9.3', end: 55600, health: '60s' }));
+      await w.until((e) => e.event === 'step_start' && e.action === 'wait-healthy', 30_000, m);
+      const sent = Date.now();
+      const exit = w.stop('SIGINT');
+      const stopping = await w.until((e) => e.event === 'watch_stopping', 5_000, m);
+      expect(stopping.message).toBe('stopping after this step… (Ctrl-C again to skip the rollback)');
+      expect(Date.parse(stopping.ts) - sent).toBeLessThan(2_000);
+      expect(await exit).toBe(0);
+      expect(Date.now() - sent).toBeLessThan(30_000);
+      const done = w.events.slice(m).find((e) => e.event === 'reconcile_done' && e.trigger === 'file');
+      expect(done?.ok).toBe(false);
+      expect(done?.message).toMatch(/interrupted \(Ctrl-C\) during step .*wait-healthy\); rolled back to the previous binary, config and unit: .*healthy again/);
+      expect(w.events.at(-1)?.event).toBe('watch_stop');
+      expect(await active()).toBe(was);
+      expect(await livekitHealth(port)).toBe('200 OK');
+      expect(await stat(`${um.env.HOME}/.voicemode/state/apply.lock`).then(() => true, () => false)).toBe(false);
+    } finally {
+      await writeFile(specPath, spec({ end: 55600 }));
+    }
   });
 
   it('--install-service runs vm watch itself under systemd; --uninstall-service removes it and leaves LiveKit running', async () => {

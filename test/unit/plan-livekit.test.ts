@@ -129,6 +129,25 @@ describe('planning LiveKit', () => {
     const p = planLiveKit(desired({ version: '1.9.1' }), converged(), paths, ctx);
     expect(p.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['binary install', 'running restart', 'healthy wait-healthy']);
     expect(p.steps[0]?.reason).toContain('version 1.9.0 → 1.9.1');
+    expect(p.steps[1]?.reason).toBe('pid 4242 must restart to use the new setup: binary changed 1.9.0 → 1.9.1');
+  });
+
+  it('a downgrade says which binary changed, not that the process runs an old setup', () => {
+    const o = converged(desired(), { binary: { kind: 'present', path: paths.binary, version: '1.9.1', mtimeMs: T0 - 60_000, target: `${paths.versionsDir}/1.9.1/livekit-server` } });
+    const p = planLiveKit(desired({ version: '1.9.0' }), o, paths, ctx);
+    expect(p.steps[1]?.reason).toContain('binary changed 1.9.1 → 1.9.0');
+    expect(p.steps[1]?.reason).not.toContain('old setup');
+  });
+
+  it('declaring keys that drop the generated devkey warns that its clients will be refused', () => {
+    const d = desired({ keys: { kind: 'declared', entries: { apikey1: SECRET } } });
+    const o = converged(desired({ keys: { kind: 'generated', apiKey: 'devkey' } }));
+    const p = planLiveKit(d, o, paths, ctx);
+    expect(p.warnings).toContain('the generated key devkey goes away: clients using it will be refused; give them one of the declared keys, or declare devkey too to keep it');
+    expect(p.steps[0]?.reason).toContain('keys.devkey: removed');
+    // Keeping devkey beside the new key, or a key file without it, warns of nothing.
+    expect(planLiveKit(desired({ keys: { kind: 'declared', entries: { apikey1: SECRET, devkey: SECRET } } }), o, paths, ctx).warnings).toEqual([]);
+    expect(planLiveKit(d, converged(d), paths, ctx).warnings).toEqual([]);
   });
 
   it('a binary deleted under a running LiveKit is reinstalled and the process restarted', () => {
@@ -282,7 +301,7 @@ describe('planning LiveKit through its lifecycle', () => {
   });
 
   it('the process supervisor has no unit and cannot autostart: the plan says so instead of pretending', () => {
-    const o: LiveKitObserved = { ...fresh, supervisor: { kind: 'process', why: 'auto: no systemd user manager' }, runtime: { ...stopped, enabled: undefined, state: 'not running (no pid file)' } };
+    const o: LiveKitObserved = { ...fresh, supervisor: { kind: 'process', why: 'auto: no systemd user manager' }, runtime: { ...stopped, enabled: undefined, state: 'no pid file' } };
     const p = planLiveKit(desired(), o, paths, ctx);
     expect(p.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['binary install', 'config create', 'config create', 'unit create', 'running start', 'healthy wait-healthy']);
     expect(p.warnings.join('\n')).toContain('cannot start LiveKit at login');

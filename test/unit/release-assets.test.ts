@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { assetUrls, parseChecksums, releaseArch } from '../../src/platform/release/assets.js';
-import { formatProgress } from '../../src/platform/release/install.js';
 
 const HEX_A = 'a'.repeat(64);
 const HEX_B = '0123456789abcdef'.repeat(4);
@@ -27,7 +26,7 @@ describe('releaseArch', () => {
       const e = err as UserError;
       expect(e.code).toBe('INSTALL_FAILED');
       expect(e.message).toMatch(/no macOS release builds/);
-      expect(e.hint).toMatch(/brew install livekit.*Homebrew support in vm comes later/);
+      expect(e.hint).toMatch(/install\.method: brew/);
     }
   });
 
@@ -87,17 +86,5 @@ describe('parseChecksums', () => {
 
   it('rejects a file listing one name with two different checksums', () => {
     expect(() => parseChecksums(`${HEX_A}  x.tar.gz\n${HEX_B}  x.tar.gz\n`)).toThrow(/twice/);
-  });
-});
-
-describe('formatProgress', () => {
-  it('shows MiB received of the total', () => {
-    expect(formatProgress('livekit_1.9.0_linux_amd64.tar.gz', 12.3 * 1024 * 1024, 20.1 * 1024 * 1024)).toBe(
-      'downloading livekit_1.9.0_linux_amd64.tar.gz  12.3/20.1 MiB',
-    );
-  });
-
-  it('shows only what was received when the size is unknown', () => {
-    expect(formatProgress('x.tar.gz', 1024 * 1024, undefined)).toBe('downloading x.tar.gz  1.0 MiB');
   });
 });

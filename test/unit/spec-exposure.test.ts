@@ -134,8 +134,6 @@ describe('allow_insecure: true', () => {
     expect(warnings.join('\n')).not.toContain(SHORT);
   });
 
-
-
   it('must be true or false', () => {
     expect(problems(lk('    allow_insecure: 1\n'))).toEqual(['vm.yaml:5:21: allow_insecure must be true or false, got 1 (at /services/livekit/allow_insecure)']);
   });

@@ -37,8 +37,8 @@ describe('unknown keys', () => {
     );
   });
 
-  it('for a service vm does not manage yet lists livekit', () => {
-    expect(problems('version: 1\nservices:\n  redis: {}\n')).toEqual(['vm.yaml:3:3: unknown key "redis"; allowed here: livekit (at /services/redis)']);
+  it('a service with a name vm does not know needs kind: command, in one line', () => {
+    expect(problems('version: 1\nservices:\n  redis: {}\n')).toEqual(['vm.yaml:3:3: "redis" is not a service vm knows by name (livekit, whisper, kokoro): declare it with kind: command, its command and its port (at /services/redis)']);
   });
 });
 

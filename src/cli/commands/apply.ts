@@ -1,17 +1,18 @@
-import { afterConverged, applyPlan, refuseBlocked, StepFailedError, type ApplyReporter } from '../../apply/apply.js';
-import { rotateLogs } from '../../apply/rotate-logs.js';
-import { sweepAll } from '../../apply/sweep.js';
-import { UserError } from '../../errors.js';
+import { afterConverged, blockedError, refuseBlocked, StepFailedError, type ApplyReporter } from '../../apply/apply.js';
+import { InterruptedError, stopSignalOf, UserError } from '../../errors.js';
 import type { DesiredState, Roots, Step } from '../../model.js';
 import { planToJson } from '../../plan/plan.js';
 import type { Host } from '../../platform/host.js';
-import { acquireLock, applyLockPath, describeHolder } from '../../platform/lock.js';
+import { applyLockPath, describeHolder } from '../../platform/lock.js';
+import { lockedApply } from '../../ops/locked-apply.js';
 import { planContext, snapshot, type Snapshot } from '../../reconcile.js';
 import type { PlanContext } from '../../plan/context.js';
 import { parseDuration } from '../../spec/normalise.js';
 import { describeSource, loadContext } from '../context.js';
 import { EXIT, reportError } from '../exit.js';
+import { SKIPPING, STOPPING, trapInterrupts, type Interrupts } from '../interrupts.js';
 import type { CliIo } from '../io.js';
+import { progressPrinter } from '../progress.js';
 import { renderPlan, stepLine } from '../render-plan.js';
 
 export interface ApplyFlags {
@@ -31,7 +32,9 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
   const ctx = planContext({ force: o.force === true });
   const first = await snapshot(host, desired, ctx);
   const json = o.json === true;
-  if (!json) io.stdout.write(await renderPlan(first, describeSource(desired)));
+  // No "Run `vm apply`" line: this is apply, and it asks next.
+  const shown = { color: io.color === true, applyHint: false, ...(io.hint === undefined ? {} : { hint: io.hint }) };
+  if (!json) io.stdout.write(await renderPlan(first, describeSource(desired), shown));
   refuseBlocked(first.plan);
   if (first.plan.steps.length === 0) {
     // Converged: remember the binary's answer so the next plan need not run it (a no-op when
@@ -41,71 +44,96 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
     return EXIT.ok;
   }
   await confirm(io, o.yes === true, first.plan.steps.length);
-  const lock = await acquireLock(lockFile(first.roots), {
-    timeoutMs: lockTimeoutMs,
-    onWait: (h) => io.stderr.write(`vm: waiting for the apply lock, held by ${describeHolder(h, Date.now())}\n`),
-    onTakeover: (h, why) => io.stderr.write(`vm: took over a stale apply lock${h === undefined ? '' : ` of pid ${h.pid}`}: ${why}\n`),
+  // From here on a signal stops after the step under way and rolls back (interrupts.ts).
+  const interrupts = trapInterrupts({
+    first: () => io.stderr.write(`\nvm: ${STOPPING}\n`),
+    second: () => io.stderr.write(`\nvm: ${SKIPPING}\n`),
   });
   try {
-    return await applyLocked(io, o, host, desired, ctx, first, json);
+    return await applyLocked(io, o, host, desired, ctx, first, json, lockTimeoutMs, interrupts);
   } finally {
-    await lock.release();
+    interrupts.dispose();
   }
 }
 
-async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: DesiredState, ctx: PlanContext, first: Snapshot, json: boolean): Promise<number> {
-  const swept = await sweepAll(host, first);
-  if (swept > 0 && !json) io.stderr.write(`vm: removed ${swept} temp file(s) left by an interrupted run\n`);
-  for (const line of await rotateLogs(host, desired)) if (!json) io.stderr.write(`vm: ${line}\n`);
-  // Observe again under the lock: whoever held it may have changed the machine meanwhile
-  // (level-triggered: the plan taken is the one that fits the machine now).
-  const before = await snapshot(host, desired, ctx);
-  refuseBlocked(before.plan);
-  if (before.plan.steps.length === 0) {
-    if (json) io.stdout.write(`${JSON.stringify({ ...planToJson(before.plan), converged: true, applied: [] })}\n`);
-    else io.stdout.write('\nNothing left to do: the machine converged while this apply waited.\n');
-    return EXIT.ok;
-  }
-  if (o.yes !== true && JSON.stringify(planToJson(before.plan).steps) !== JSON.stringify(planToJson(first.plan).steps)) {
-    io.stdout.write(`\nThe machine changed while this apply waited; the plan is now:\n${await renderPlan(before, describeSource(desired))}`);
-    await confirm(io, false, before.plan.steps.length);
-  }
-
+async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: DesiredState, ctx: PlanContext, first: Snapshot, json: boolean, lockTimeoutMs: number, interrupts: Interrupts): Promise<number> {
   const applied: Array<{ step: Step; ok: boolean; ms: number }> = [];
   const reporter: ApplyReporter = {
-    stepStart: (s) => !json && io.stdout.write(`  ${stepLine(s)} ...`),
+    stepStart: (s) => !json && io.stdout.write(`  ${stepLine(s, io.color)} ...`),
     stepDone: (s, ms) => {
       applied.push({ step: s, ok: true, ms });
       if (!json) io.stdout.write(` done (${fmtMs(ms)})\n`);
     },
     stepFailed: (s, _e, ms) => {
       applied.push({ step: s, ok: false, ms });
-      if (!json) io.stdout.write(' FAILED\n');
+      if (!json) io.stdout.write(interrupts.stop.aborted ? ' interrupted\n' : ' FAILED\n');
     },
     rollbackStart: () => !json && io.stdout.write('\nRolling back to the previous binary, config and unit:\n'),
-    ...(io.isTTY && !json ? { onProgress: progressPrinter(io) } : {}),
+    ...(io.isTTY && !json ? { onProgress: progressPrinter(io.stdout, io.columns === undefined ? {} : { width: io.columns - 1 }) } : {}),
   };
-  if (!json) io.stdout.write('\nApplying:\n');
   const t0 = host.now();
-  try {
-    const result = await applyPlan(host, desired, before, ctx, reporter, { rollback: o.rollback !== false });
-    if (json) io.stdout.write(`${JSON.stringify(applyJson(before.plan, applied, true))}\n`);
-    else {
-      const now = result.after.services.map((s) => {
-        const rt = s.observed.runtime;
-        const state = s.desired.state === 'absent' ? 'removed' : rt?.running === true ? `running (pid ${rt.pid}) and healthy` : rt === undefined ? 'removed' : `not running (${rt.state})`;
-        return `${s.name} is converged: ${state}`;
-      });
-      io.stdout.write(`\nApplied ${applied.length} steps in ${fmtMs(host.now() - t0)}. ${now.join('; ')}.\n`);
+  const outcome = await lockedApply({
+    host,
+    desired,
+    ctx,
+    lockFile: lockFile(first.roots),
+    lockTimeoutMs,
+    signal: interrupts.stop,
+    skipRollback: interrupts.skipRollback,
+    rollback: o.rollback !== false,
+    rotateLogs: true,
+    reporter,
+    events: {
+      onLockWait: (h) => io.stderr.write(`vm: waiting for the apply lock, held by ${describeHolder(h, Date.now())}\n`),
+      onLockTakeover: (h, why) => io.stderr.write(`vm: took over a stale apply lock${h === undefined ? '' : ` of pid ${h.pid}`}: ${why}\n`),
+      onSwept: (n) => !json && io.stderr.write(`vm: removed ${n} temp file(s) left by an interrupted run\n`),
+      onRotated: (m) => !json && io.stderr.write(`vm: ${m}\n`),
+    },
+    // The plan confirmed was made before the lock was ours: a different one is asked again.
+    decide: async (fresh) => {
+      if (o.yes !== true && JSON.stringify(planToJson(fresh.plan).steps) !== JSON.stringify(planToJson(first.plan).steps)) {
+        io.stdout.write(`\nThe machine changed while this apply waited; the plan is now:\n${await renderPlan(fresh, describeSource(desired), { color: io.color === true, applyHint: false, ...(io.hint === undefined ? {} : { hint: io.hint }) })}`);
+        await confirm(io, false, fresh.plan.steps.length);
+      }
+      if (!json) io.stdout.write('\nApplying:\n');
+      return true;
+    },
+  });
+  switch (outcome.kind) {
+    case 'stopped':
+      throw new InterruptedError(stopSignalOf(interrupts.stop), 'not applied: interrupted while waiting for the apply lock; nothing was changed');
+    case 'lock-timeout':
+      throw outcome.error;
+    case 'blocked':
+      throw blockedError(outcome.fresh.plan);
+    case 'declined':
+      throw new UserError('ABORTED', 'not applied: not confirmed');
+    case 'converged-meanwhile':
+      if (json) io.stdout.write(`${JSON.stringify({ ...planToJson(outcome.fresh.plan), converged: true, applied: [] })}\n`);
+      else io.stdout.write('\nNothing left to do: the machine converged while this apply waited.\n');
+      return EXIT.ok;
+    case 'applied': {
+      if (json) io.stdout.write(`${JSON.stringify(applyJson(outcome.fresh.plan, applied, true))}\n`);
+      else {
+        const now = outcome.result.after.services.map((s) => {
+          const rt = s.observed.runtime;
+          const state = s.desired.state === 'absent' || rt === undefined ? 'removed' : rt.running ? `running (pid ${rt.pid}) and healthy` : `not running: ${rt.state}`;
+          return `${s.name} is converged: ${state}`;
+        });
+        io.stdout.write(`\nApplied ${applied.length} step${applied.length === 1 ? '' : 's'} in ${fmtMs(host.now() - t0)}. ${now.join('; ')}.\n`);
+      }
+      return EXIT.ok;
     }
-    return EXIT.ok;
-  } catch (e) {
-    if (json) io.stdout.write(`${JSON.stringify({ ...applyJson(before.plan, applied, false), error: e instanceof Error ? e.message : String(e) })}\n`);
-    const code = reportError(e, io.stderr);
-    if (e instanceof StepFailedError && e.logTail.length > 0) {
-      io.stderr.write(`last lines of the ${e.restored.title} log:\n${e.logTail.map((l) => `  | ${l}`).join('\n')}\n`);
+    case 'failed':
+    case 'interrupted': {
+      const e = outcome.error;
+      if (json) io.stdout.write(`${JSON.stringify({ ...applyJson(outcome.fresh.plan, applied, false), error: e.message })}\n`);
+      const code = reportError(e, io.stderr, io.hint);
+      if (e instanceof StepFailedError && e.logTail.length > 0) {
+        io.stderr.write(`${e.title}'s log since this apply started (last ${e.logTail.length} line${e.logTail.length === 1 ? '' : 's'}):\n${e.logTail.map((l) => `  | ${l}`).join('\n')}\n`);
+      }
+      return code;
     }
-    return code;
   }
 }
 
@@ -115,7 +143,10 @@ async function confirm(io: CliIo, yes: boolean, n: number): Promise<void> {
     throw new UserError('NOT_A_TTY', 'refusing to apply without a terminal to confirm on', 'pass --yes to apply without asking');
   }
   const answer = await io.prompt(`\nTake these ${n} steps? [y/N] `);
-  if (answer === undefined || !/^y(es)?$/i.test(answer.trim())) throw new UserError('ABORTED', 'nothing applied (not confirmed)');
+  // Ctrl-C and Ctrl-D are a "no" like any other: nothing has been changed yet.
+  if (typeof answer === 'object') throw new InterruptedError('SIGINT', 'not applied (Ctrl-C)');
+  if (answer === undefined) throw new UserError('ABORTED', 'not applied (end of input)');
+  if (!/^y(es)?$/i.test(answer.trim())) throw new UserError('ABORTED', 'not applied: not confirmed');
 }
 
 function applyJson(plan: Parameters<typeof planToJson>[0], applied: ReadonlyArray<{ step: Step; ok: boolean; ms: number }>, converged: boolean) {
@@ -123,18 +154,6 @@ function applyJson(plan: Parameters<typeof planToJson>[0], applied: ReadonlyArra
     ...planToJson(plan),
     converged,
     applied: applied.map((a) => ({ service: a.step.service, resource: a.step.resource, action: a.step.action, reason: a.step.reason, ok: a.ok, duration_ms: Math.round(a.ms) })),
-  };
-}
-
-function progressPrinter(io: CliIo): (label: string, received: number, total: number | undefined) => void {
-  let last = 0;
-  return (label, received, total) => {
-    const now = Date.now();
-    if (now - last < 100 && received !== total) return;
-    last = now;
-    const mib = (n: number) => (n / 1048576).toFixed(1);
-    io.stdout.write(`\r    downloading ${label}: ${mib(received)}${total === undefined ? '' : `/${mib(total)}`} MiB`);
-    if (received === total) io.stdout.write('\n');
   };
 }
 

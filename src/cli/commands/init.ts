@@ -5,6 +5,7 @@ import { packageRoot } from '../../assets.js';
 import { UserError } from '../../errors.js';
 import { initFileText } from '../../spec/default.js';
 import { EXIT } from '../exit.js';
+import { hint } from '../invocation.js';
 import type { CliIo } from '../io.js';
 
 export async function initCommand(io: CliIo, o: { file: string; force?: boolean }): Promise<number> {
@@ -19,6 +20,6 @@ export async function initCommand(io: CliIo, o: { file: string; force?: boolean 
     }
     throw e;
   }
-  io.stdout.write(`wrote ${path}\nnext: \`vm plan -f ${o.file}\` to see what apply would do\n`);
+  io.stdout.write(`wrote ${path}\n${hint(io, `next: \`vm plan -f ${o.file}\` to see what apply would do`)}\n`);
   return EXIT.ok;
 }

@@ -10,7 +10,8 @@ import * as fs from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { UserError } from '../../errors.js';
 import { resolveRoots, servicePaths } from '../../paths.js';
-import { PRESET_NAMES } from '../../services/registry.js';
+import type { KindName } from '../../model.js';
+import { kindNamed, PRESET_NAMES } from '../../services/registry.js';
 import { rotatedPath } from '../../platform/log-rotate.js';
 import { sleep } from '../../platform/sleep.js';
 import { EXIT } from '../exit.js';
@@ -40,15 +41,18 @@ export async function logsCommand(io: CliIo, service: string | undefined, o: Log
   const logFile = servicePaths(roots, name).logFile;
 
   const last = await lastLines(logFile, Number(count));
-  if (last === undefined) {
-    io.stderr.write(`no log yet at ${logFile}: ${name === 'livekit' ? 'LiveKit' : name} has not run under vm${o.follow === true ? ' (waiting for it; Ctrl-C to stop)' : ''}\n`);
-    if (o.follow !== true) return EXIT.ok;
-  } else {
+  if (o.follow !== true) {
+    if (last === undefined) {
+      io.stderr.write(`no log yet at ${logFile}: ${titleOf(name)} has not run under vm\n`);
+      return EXIT.ok;
+    }
     const text = last.text.toString('utf8');
-    io.stdout.write(o.follow === true || text === '' || text.endsWith('\n') ? text : `${text}\n`);
+    io.stdout.write(text === '' || text.endsWith('\n') ? text : `${text}\n`);
+    return EXIT.ok;
   }
-  if (o.follow !== true) return EXIT.ok;
 
+  // Handlers before the first line: Ctrl-C (or a test's SIGTERM) right after it must still end
+  // vm with 0, not by the signal.
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
@@ -57,6 +61,8 @@ export async function logsCommand(io: CliIo, service: string | undefined, o: Log
   const stdout = io.stdout as Output & Partial<Pick<NodeJS.EventEmitter, 'on' | 'off'>>;
   stdout.on?.('error', stop);
   try {
+    if (last === undefined) io.stderr.write(`no log yet at ${logFile}: ${titleOf(name)} has not run under vm (waiting for it; Ctrl-C to stop)\n`);
+    else io.stdout.write(last.text.toString('utf8'));
     await follow(logFile, last?.live, io.stdout, ac.signal);
   } finally {
     process.off('SIGINT', stop);
@@ -233,3 +239,8 @@ function count10(b: Buffer): number {
   return n;
 }
 
+
+/** "LiveKit" for livekit; a service's own name otherwise (the file is not read here). */
+function titleOf(name: string): string {
+  return (PRESET_NAMES as readonly string[]).includes(name) ? kindNamed(name as KindName).title(name) : name;
+}

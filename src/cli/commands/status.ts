@@ -1,33 +1,88 @@
 // Per service: what its kind observes (binary or program, config, unit, running, healthy).
 // Read-only, like plan.
+//
+// Status is what people run when something is wrong, so it shows what it can observe even when
+// a secret cannot be read (an unset `{ env }` variable, a secret file others may read): it loads
+// the file with secrets deferred, prints everything that needs no secret, then names each
+// problem (file:line:col) and exits 1. `vm plan` and `vm apply` refuse such a file outright.
 
-import { snapshot } from '../../reconcile.js';
+import { formatProblem } from '../../errors.js';
+import type { SpecProblem } from '../../model.js';
+import { nodeHost } from '../../platform/node-host.js';
+import { snapshot, type Snapshot } from '../../reconcile.js';
 import { kindOf } from '../../services/registry.js';
-import { loadContext } from '../context.js';
+import { loadDesiredForReading } from '../../spec/load.js';
 import { EXIT } from '../exit.js';
+import { hint } from '../invocation.js';
 import type { CliIo } from '../io.js';
 
 export async function statusCommand(io: CliIo, o: { file?: string; json?: boolean }): Promise<number> {
-  const { desired, host } = await loadContext(io, o.file);
-  const snap = await snapshot(host, desired);
-  if (snap.services.length === 0) {
-    io.stdout.write(o.json === true ? `${JSON.stringify({ format_version: '1', services: {}, notes: snap.plan.notes })}\n` : `no services declared\n${snap.plan.notes.map((n) => `note: ${n}\n`).join('')}`);
-    return EXIT.ok;
-  }
-  const views = snap.services.map((s) => ({ name: s.name, view: kindOf(s.desired).status(s) }));
+  const { desired, secretProblems } = await loadDesiredForReading({ ...(o.file === undefined ? {} : { file: o.file }), cwd: io.cwd, env: io.env });
+  const snap = await snapshot(nodeHost(io.env), desired);
+  const secretsUnread = secretProblems.length > 0;
+  const views = snap.services.map((s) => ({ name: s.name, view: kindOf(s.desired).status(s, { secretsUnread }) }));
   if (o.json === true) {
-    io.stdout.write(`${JSON.stringify({ format_version: '1', services: Object.fromEntries(views.map((v) => [v.name, v.view.json])) })}\n`);
-    return EXIT.ok;
+    const problems = secretProblems.map((p) => ({ file: p.file, line: p.line, column: p.column, message: p.message }));
+    io.stdout.write(
+      `${JSON.stringify({
+        format_version: '1',
+        services: Object.fromEntries(views.map((v) => [v.name, v.view.json])),
+        ...leftOverJson(snap),
+        ...(views.length === 0 ? { notes: snap.plan.notes } : {}),
+        ...(problems.length === 0 ? {} : { problems }),
+      })}\n`,
+    );
+    return reportSecretProblems(io, secretProblems);
   }
   const n = snap.plan.steps.length;
+  const absentOnly = snap.services.length > 0 && snap.services.every((s) => s.desired.state === 'absent');
+  const summary =
+    views.length === 0
+      ? undefined
+      : secretsUnread
+        ? 'not compared with the file: a secret cannot be read (see below)'
+        : n === 0
+          ? absentOnly ? `converged: ${snap.services.map((s) => s.name).join(', ')} ${snap.services.length === 1 ? 'is' : 'are'} not installed` : 'converged'
+          : hint(io, `${n} step(s) pending: run \`vm plan\` for details`);
   io.stdout.write(
     [
       ...views.flatMap((v) => v.view.lines),
+      ...undeclared(snap),
       ...snap.plan.warnings.map((w) => `warning: ${w}`),
-      ...snap.plan.notes.filter((note) => note.includes('is not in the file')).map((note) => `note: ${note}`),
-      n === 0 ? 'converged' : `${n} step(s) pending: run \`vm plan\` for details`,
+      ...(views.length === 0 ? snap.plan.notes.map((note) => `note: ${note}`) : []),
+      ...(summary === undefined ? [] : [summary]),
       '',
     ].join('\n'),
   );
-  return EXIT.ok;
+  return reportSecretProblems(io, secretProblems);
+}
+
+function reportSecretProblems(io: CliIo, problems: readonly SpecProblem[]): number {
+  if (problems.length === 0) return EXIT.ok;
+  io.stderr.write(`${problems.map(formatProblem).join('\n')}\n`);
+  const what = problems.length === 1 ? 'a secret' : `${problems.length} secrets`;
+  io.stderr.write(`vm: ${what} in the file cannot be read: status shows what it could observe without; \`vm plan\` and \`vm apply\` refuse until it is fixed\n`);
+  return EXIT.error;
+}
+
+/** Services the file no longer declares: what vm left, above all one still running. */
+function undeclared(snap: Snapshot): string[] {
+  const lines: string[] = [];
+  for (const l of snap.leftovers) {
+    const rt = l.runtime;
+    lines.push(`${l.name}  (not in the file${rt === undefined ? '' : `; supervisor: ${rt.supervisor.kind}, ${rt.supervisor.why}`})`);
+    if (rt !== undefined) lines.push(`  running  ${rt.runtime.running ? `yes, pid ${rt.runtime.pid}` : `no (${rt.runtime.state})`}`);
+    if (l.files.length > 0) lines.push(`  files    ${l.files.join(', ')}`);
+  }
+  if (lines.length === 0 && snap.services.length === 0) lines.push('no services declared');
+  return lines;
+}
+
+function leftOverJson(snap: Snapshot): object {
+  if (snap.leftovers.length === 0) return {};
+  const left = snap.leftovers.map((l) => {
+    const rt = l.runtime?.runtime;
+    return [l.name, { running: { active: rt?.running ?? false, pid: rt?.running === true ? rt.pid : null, state: rt?.state ?? 'unknown' }, files: l.files }] as const;
+  });
+  return { left_over: Object.fromEntries(left) };
 }

@@ -25,7 +25,7 @@ export function releaseArch(nodeArch: string, platform: string = 'linux'): Relea
     throw new UserError(
       'INSTALL_FAILED',
       'LiveKit publishes no macOS release builds, so vm cannot install livekit-server here',
-      'install it with `brew install livekit` and set install.path to it; Homebrew support in vm comes later',
+      'use install.method: brew (or auto, which uses Homebrew on macOS), or install.method: path with a livekit-server of your own',
     );
   }
   if (platform !== 'linux') {

@@ -6,7 +6,7 @@
 // https → http downgrade, is refused before it is requested).
 
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -37,20 +37,27 @@ export async function downloadToFile(url: string, dest: string, opts: DownloadOp
     const hash = createHash('sha256');
     let received = 0;
     opts.onProgress?.(0, total);
-    await pipeline(
-      res.body,
-      async function* (chunks: AsyncIterable<Buffer>) {
-        for await (const chunk of chunks) {
-          received += chunk.length;
-          if (received > maxBytes) throw tooLarge(at, maxBytes);
-          hash.update(chunk);
-          opts.onProgress?.(received, total);
-          yield chunk;
-        }
-      },
-      // 'wx': the caller picks a fresh temp name; never write through an existing file or link.
-      createWriteStream(dest, { flags: 'wx', mode: 0o600 }),
-    );
+    // Opened before the body flows, so `dest` exists however the download fails: a write stream
+    // opens its file asynchronously, possibly after a failed body ended the pipeline and the
+    // caller's clean-up already ran ('wx': a fresh temp name; never through an existing file).
+    const out = await open(dest, 'wx', 0o600);
+    try {
+      await pipeline(
+        res.body,
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            received += chunk.length;
+            if (received > maxBytes) throw tooLarge(at, maxBytes);
+            hash.update(chunk);
+            opts.onProgress?.(received, total);
+            yield chunk;
+          }
+        },
+        out.createWriteStream(),
+      );
+    } finally {
+      await out.close().catch(() => undefined);
+    }
     return { sha256: hash.digest('hex'), bytes: received };
   });
 }

@@ -7,8 +7,8 @@
 // Every step that replaces something is a rename within one file system, so it is atomic.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdir, open, readFile, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../../errors.js';
@@ -146,6 +146,10 @@ async function installVerified(
 /** Copies `from` to the new file `to` ('wx', 0600), returning the sha256 of what was copied. */
 async function copyHashing(from: string, to: string): Promise<string> {
   const hash = createHash('sha256');
+  // Opened before the copy starts, so the file exists (and the caller's clean-up finds it) however
+  // the copy fails: a write stream opens its file asynchronously, after a failed read may have
+  // ended the pipeline and the clean-up has already run.
+  const out = await open(to, 'wx', 0o600);
   try {
     await pipeline(
       createReadStream(from),
@@ -155,19 +159,14 @@ async function copyHashing(from: string, to: string): Promise<string> {
           yield chunk;
         }
       },
-      createWriteStream(to, { flags: 'wx', mode: 0o600 }),
+      out.createWriteStream(),
     );
   } catch (e) {
     throw new UserError('INSTALL_FAILED', `cannot copy ${from}: ${(e as Error).message}`);
+  } finally {
+    await out.close().catch(() => undefined);
   }
   return hash.digest('hex');
-}
-
-/** `downloading livekit_1.9.0_linux_amd64.tar.gz  12.3/20.1 MiB` (total unknown: `12.3 MiB`). */
-export function formatProgress(name: string, received: number, total: number | undefined): string {
-  const mib = (n: number): string => (n / (1024 * 1024)).toFixed(1);
-  const amount = total === undefined ? `${mib(received)} MiB` : `${mib(received)}/${mib(total)} MiB`;
-  return `downloading ${name}  ${amount}`;
 }
 
 /** mkdir -p that remembers which directories it created, outermost first. */

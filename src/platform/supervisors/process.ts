@@ -68,7 +68,7 @@ function runtimeOf(f: Found, svc: ServiceSpec): RuntimeState {
   const base = { loaded: true, loadDetail: '', enabled: undefined, running: false, pid: 0, startedAtMs: undefined };
   switch (f.kind) {
     case 'ours': return { ...base, running: true, pid: f.rec.pid, startedAtMs: f.rec.started_at_ms, state: `running (pid ${f.rec.pid})` };
-    case 'none': return { ...base, state: 'not running (no pid file)' };
+    case 'none': return { ...base, state: 'no pid file' }; // callers say "not running: …"
     case 'unreadable': return { ...base, state: `unreadable pid file ${svc.pidFile} (${f.why})` };
     case 'gone': return { ...base, state: `stale pid file (pid ${f.rec.pid} is gone)` };
     case 'foreign': return { ...base, state: `stale pid file (pid ${f.rec.pid} is another program: ${f.program})` };

@@ -23,6 +23,16 @@ export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPa
   plan: planLiveKit,
   rollback: rollbackEffects,
   restores: 'the previous binary, config and unit',
+  versionChange(s) {
+    const bin = s.observed.binary;
+    for (const step of s.plan.steps) {
+      const e = step.effect;
+      if ((e.kind === 'install-release' || e.kind === 'install-script') && bin.kind === 'present' && bin.version !== e.version) {
+        return { program: 'livekit-server', from: bin.version, to: e.version, wasRunning: s.observed.runtime?.running === true };
+      }
+    }
+    return undefined;
+  },
   referencedFiles(d) {
     const i = d.install;
     return i.method === 'path' ? [i.path] : i.method === 'release' && i.archive !== undefined ? [i.archive] : [];

@@ -25,7 +25,7 @@ export function planBinary(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKit
   const mismatch = bin.kind === 'present' && want !== '' && bin.version !== want;
   const why = bin.kind === 'absent' ? 'not installed' : bin.kind === 'broken' ? `binary does not run (${bin.detail})` : mismatch ? `version ${bin.version} → ${wantShown}` : undefined;
   // Whatever the reason, a running process still runs the old file: it must restart.
-  const restartBecause = why === undefined ? undefined : bin.kind === 'present' ? `version ${bin.version} → ${want}` : 'binary reinstalled';
+  const restartBecause = why === undefined ? undefined : bin.kind === 'present' ? `binary changed ${bin.version} → ${want}` : 'binary reinstalled';
   const m = d.install;
   switch (m.method) {
     case 'path':

@@ -9,8 +9,10 @@
 import type { Effect, LiveKitDesired, LiveKitObserved, LiveKitPaths, ResourceKind, StepAction } from '../../model.js';
 import type { PlanContext } from '../../plan/context.js';
 import { describeYamlChange } from '../../plan/describe-change.js';
+import { basename } from 'node:path';
 import { fileProblem, octal, planWrite, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type ManagedFile, type Ownership } from '../../resources/managed-file.js';
 import { planSupervised } from '../../resources/supervised.js';
+import { GENERATED_API_KEY } from '../../spec/default.js';
 import { exposureWarnings } from '../../spec/exposure.js';
 import type { ServicePlan } from '../contract.js';
 import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from './keys.js';
@@ -68,6 +70,10 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
   let keyWhy = fileProblem(o.keyFile, keyFile, PRIVATE_FILE_MODE, () => describeKeyChanges(readKeyFile(o.keyFile), keys.entries, fingerprint).join(', ') || 'edited by hand (comments or formatting)');
   if (keyWhy === undefined && o.keyDirMode !== undefined && o.keyDirMode !== PRIVATE_DIR_MODE) {
     keyWhy = `directory mode ${octal(o.keyDirMode)} → ${octal(PRIVATE_DIR_MODE)}`;
+  }
+  if (d.keys.kind === 'declared' && !(GENERATED_API_KEY in d.keys.entries) && readKeyFile(o.keyFile)?.[GENERATED_API_KEY] !== undefined) {
+    // Declaring keys replaces the generated one; whatever was given its secret stops working.
+    out.warnings.push(`the generated key ${GENERATED_API_KEY} goes away: clients using it will be refused; give them one of the declared keys, or declare ${GENERATED_API_KEY} too to keep it`);
   }
   if (keyWhy !== undefined) {
     if (keys.generated === 'new') keyWhy += `; generating a new secret for ${Object.keys(keys.entries).join(', ')}`;

@@ -1,15 +1,18 @@
 // `vm status` for LiveKit: what each resource looks like, from one snapshot. Read-only.
 
-import type { LiveKitDesired, LiveKitObserved, LiveKitPaths, ResourceKind } from '../../model.js';
-import type { ServiceSnapshot, ServiceStatusView } from '../contract.js';
+import type { LiveKitDesired, LiveKitObserved, LiveKitPaths, ResourceKind, Step } from '../../model.js';
+import type { ServiceSnapshot, ServiceStatusView, StatusOptions } from '../contract.js';
 import { healthUrl } from './render.js';
 
-export function livekitStatus(s: ServiceSnapshot<LiveKitDesired, LiveKitObserved, LiveKitPaths>): ServiceStatusView {
+export function livekitStatus(s: ServiceSnapshot<LiveKitDesired, LiveKitObserved, LiveKitPaths>, opts: StatusOptions = {}): ServiceStatusView {
   const { desired: d, observed: lk, paths: p } = s;
-  const pending = (r: ResourceKind) => s.plan.steps.filter((st) => st.resource === r);
+  const secretsUnread = opts.secretsUnread === true;
   const rt = lk.runtime;
   const sup = lk.supervisor;
+  // Without the secret the key file cannot be compared: its steps say nothing.
+  const pending = (r: ResourceKind) => s.plan.steps.filter((st) => st.resource === r && !(secretsUnread && touches(st, p.keyFile)));
   const definitionFile = sup.kind === 'systemd' ? p.unitFile : sup.kind === 'launchd' ? p.plistFile : null;
+  const configCurrent = pending('config').length === 0;
   const json = {
     state: d.state,
     supervisor: { kind: sup.kind, why: sup.why },
@@ -19,30 +22,63 @@ export function livekitStatus(s: ServiceSnapshot<LiveKitDesired, LiveKitObserved
       version: lk.binary.kind === 'present' ? lk.binary.version : null,
       declared_version: d.version === '' ? null : d.version,
     },
-    config: { path: p.config, key_file: p.keyFile, up_to_date: pending('config').length === 0 },
+    config: {
+      path: p.config,
+      key_file: p.keyFile,
+      // null: livekit.yaml is up to date, but the key file could not be compared (a secret is unreadable).
+      up_to_date: !configCurrent ? false : secretsUnread ? null : true,
+      exists: lk.config.exists,
+      key_file_exists: lk.keyFile.exists,
+    },
     unit: {
       path: definitionFile,
       up_to_date: pending('unit').filter((st) => st.action !== 'enable' && st.action !== 'disable').length === 0,
+      exists: lk.definition.exists,
       enabled: rt?.enabled ?? null,
     },
     running: { active: rt?.running ?? false, pid: rt?.running === true ? rt.pid : null, state: rt?.state ?? 'unknown' },
     healthy: lk.health.kind === 'healthy',
     url: healthUrl(d),
     log: p.logFile,
-    pending_steps: s.plan.steps.length,
+    pending_steps: secretsUnread ? null : s.plan.steps.length,
     warnings: s.plan.warnings,
   };
   const health = lk.health.kind === 'healthy' ? 'yes' : lk.health.kind === 'starting' ? `starting (GET / → ${lk.health.status})` : `no (${lk.health.detail})`;
-  const bin = lk.binary.kind === 'present' ? lk.binary.version : lk.binary.kind === 'broken' ? `broken (${lk.binary.detail})` : 'not installed';
   const enabled = rt?.enabled === undefined ? 'no autostart (process supervisor)' : rt.enabled ? 'enabled' : 'not enabled';
-  const lines = [
-    `${d.name}  (declared state: ${d.state}; supervisor: ${sup.kind === 'unavailable' ? `none: ${sup.why}` : `${sup.kind}, ${sup.why}`})`,
-    `  binary   ${bin}  ${lk.binary.path}${d.version !== '' ? `  (declared ${d.version})` : ''}`,
-    `  config   ${json.config.up_to_date ? 'up to date' : 'out of date'}  ${p.config}`,
-    `  unit     ${json.unit.up_to_date ? 'up to date' : 'out of date'}, ${enabled}${definitionFile === null ? '' : `  ${definitionFile}`}`,
-    `  running  ${rt?.running === true ? `yes, pid ${rt.pid}` : `no (${json.running.state})`}`,
-    `  healthy  ${health}  ${json.url}`,
-    `  log      ${p.logFile}`,
-  ];
+  const head = `${d.name}  (declared state: ${d.state}; supervisor: ${sup.kind === 'unavailable' ? `none: ${sup.why}` : `${sup.kind}, ${sup.why}`})`;
+  const running = `  running  ${rt?.running === true ? `yes, pid ${rt.pid}` : `no (${json.running.state})`}`;
+  const lines =
+    d.state === 'absent'
+      ? [head, ...absentLines(d, lk, p, definitionFile, running)]
+      : [
+          head,
+          `  binary   ${binaryText(lk)}  ${lk.binary.path}${d.version !== '' ? `  (declared ${d.version})` : ''}`,
+          `  config   ${!configCurrent ? 'out of date' : secretsUnread ? 'up to date; key file not checked (a secret cannot be read)' : 'up to date'}  ${p.config}`,
+          `  unit     ${json.unit.up_to_date ? 'up to date' : 'out of date'}, ${enabled}${definitionFile === null ? '' : `  ${definitionFile}`}`,
+          running,
+          `  healthy  ${health}  ${json.url}`,
+          `  log      ${p.logFile}`,
+        ];
   return { json, lines };
+}
+
+/** With `state: absent` "up to date" would mislead: say what is still there and what is gone. */
+function absentLines(d: LiveKitDesired, lk: LiveKitObserved, p: LiveKitPaths, definitionFile: string | null, running: string): string[] {
+  const ours = d.install.method === 'release' || d.install.method === 'script';
+  const binary = lk.binary.kind === 'absent' ? 'not installed' : ours ? `${binaryText(lk)}, still installed (vm apply removes it)` : `${binaryText(lk)}, not vm's to remove: it stays`;
+  const files = [p.config, p.keyFile].filter((_, i) => (i === 0 ? lk.config.exists : lk.keyFile.exists));
+  const config = files.length === 0 ? `removed  ${p.config}, ${p.keyFile}` : `still there (vm apply removes it)  ${files.join(', ')}`;
+  const enabled = lk.runtime?.enabled === true ? ', still enabled' : '';
+  const unit = definitionFile === null ? 'none (process supervisor)' : lk.definition.exists ? `still there (vm apply removes it)${enabled}  ${definitionFile}` : `removed${enabled}  ${definitionFile}`;
+  const log = lk.logDirExists ? `kept  ${p.logDir}${d.removeData ? ' (remove_data: true: vm apply deletes it)' : ''}` : `none  ${p.logDir}`;
+  return [`  binary   ${binary}  ${lk.binary.path}`, `  config   ${config}`, `  unit     ${unit}`, running, `  log      ${log}`];
+}
+
+function binaryText(lk: LiveKitObserved): string {
+  return lk.binary.kind === 'present' ? lk.binary.version : lk.binary.kind === 'broken' ? `broken (${lk.binary.detail})` : 'not installed';
+}
+
+/** Whether a step writes or removes `path`. */
+function touches(s: Step, path: string): boolean {
+  return (s.effect.kind === 'write-file' || s.effect.kind === 'remove') && s.effect.path === path;
 }

@@ -1,0 +1,119 @@
+// The one way vm changes the machine, for every front end (`vm apply`, `vm watch`): take the
+// apply lock, tidy what an interrupted run left, observe again under the lock, and apply the plan
+// made from that fresh look — never a plan made before the lock was ours, since whoever held it
+// may have changed the machine meanwhile (level-triggered). Always releases the lock. Returns
+// what happened as data; it prints nothing: the CLI and the watch each translate the outcome.
+
+import { applyPlan, ApplyInterruptedError, type ApplyReporter, type ApplyResult } from '../apply/apply.js';
+import { rotateLogs } from '../apply/rotate-logs.js';
+import { sweepAll } from '../apply/sweep.js';
+import { UserError } from '../errors.js';
+import type { DesiredState } from '../model.js';
+import type { Host } from '../platform/host.js';
+import { acquireLock, LockTimeoutError, type LockHolder } from '../platform/lock.js';
+import { snapshot, type ObserveOptions, type Snapshot } from '../reconcile.js';
+import type { PlanContext } from '../plan/context.js';
+
+export type LockedApplyOutcome =
+  /** Interrupted while waiting for the lock: nothing was changed. */
+  | { readonly kind: 'stopped' }
+  /** Another vm held the lock longer than `lockTimeoutMs`: nothing was changed. */
+  | { readonly kind: 'lock-timeout'; readonly error: LockTimeoutError }
+  /** The fresh look has blockers (a foreign process on the port, …): nothing was changed. */
+  | { readonly kind: 'blocked'; readonly fresh: Snapshot; readonly blockers: readonly string[] }
+  /** The fresh plan is empty: whoever held the lock did the work. Nothing was changed. */
+  | { readonly kind: 'converged-meanwhile'; readonly fresh: Snapshot }
+  /** `decide` said no to the fresh plan: nothing was changed. */
+  | { readonly kind: 'declined'; readonly fresh: Snapshot }
+  | { readonly kind: 'applied'; readonly fresh: Snapshot; readonly result: ApplyResult }
+  /** A step failed or the machine did not converge (StepFailedError says whether it rolled back). */
+  | { readonly kind: 'failed'; readonly fresh: Snapshot; readonly error: UserError }
+  /** Stopped by a signal after the step under way; `error.rolledBack` says what was undone. */
+  | { readonly kind: 'interrupted'; readonly fresh: Snapshot; readonly error: ApplyInterruptedError };
+
+/** What happens along the way, as it happens (the watch emits events, the CLI prints lines). */
+export interface LockedApplyEvents {
+  /** The lock is busy; called again whenever its holder changes. */
+  readonly onLockWait?: (holder: LockHolder) => void;
+  readonly onLockTakeover?: (holder: LockHolder | undefined, why: string) => void;
+  /** Temp files of an interrupted run were removed. */
+  readonly onSwept?: (count: number) => void;
+  /** A log rotation happened or failed (only with `rotateLogs`). */
+  readonly onRotated?: (message: string) => void;
+}
+
+export interface LockedApplyRequest {
+  readonly host: Host;
+  readonly desired: DesiredState;
+  /** The same context the caller planned with: a generated secret must not look changed. */
+  readonly ctx: PlanContext;
+  readonly lockFile: string;
+  readonly lockTimeoutMs: number;
+  /** First interrupt: stop waiting for the lock, or stop after the step under way and roll back. */
+  readonly signal?: AbortSignal;
+  /** Second interrupt: skip the rollback. */
+  readonly skipRollback?: AbortSignal;
+  /** false: leave a failed change in place (--no-rollback). */
+  readonly rollback?: boolean;
+  /** Rotate the service's log under the lock (the watch rotates on every cycle itself). */
+  readonly rotateLogs?: boolean;
+  readonly observe?: ObserveOptions;
+  /**
+   * Whether to take the fresh plan (non-empty, no blockers): the CLI confirms a plan that changed
+   * while it waited; the watch decides here what it may retry. May throw (the lock is released).
+   */
+  readonly decide?: (fresh: Snapshot) => boolean | Promise<boolean>;
+  readonly reporter?: ApplyReporter;
+  readonly events?: LockedApplyEvents;
+}
+
+export async function lockedApply(r: LockedApplyRequest): Promise<LockedApplyOutcome> {
+  const ev = r.events ?? {};
+  let lock: Awaited<ReturnType<typeof acquireLock>>;
+  try {
+    lock = await acquireLock(r.lockFile, {
+      timeoutMs: r.lockTimeoutMs,
+      ...(r.signal === undefined ? {} : { signal: r.signal }),
+      ...(ev.onLockWait === undefined ? {} : { onWait: ev.onLockWait }),
+      ...(ev.onLockTakeover === undefined ? {} : { onTakeover: ev.onLockTakeover }),
+    });
+  } catch (e) {
+    if (e instanceof LockTimeoutError) return { kind: 'lock-timeout', error: e };
+    if (e instanceof UserError && e.code === 'ABORTED') return { kind: 'stopped' };
+    throw e;
+  }
+  try {
+    // Test-only: hold the lock a while before looking, so a test can have another vm plan from the
+    // machine before this apply's change and wait for the lock meanwhile (the race of issue 9.8).
+    const hold = Number(r.host.env['VM_TEST_HOLD_LOCK_MS'] ?? 0);
+    if (hold > 0) await r.host.sleep(hold);
+    const fresh = await prepare(r, ev);
+    if (fresh.plan.blockers.length > 0) return { kind: 'blocked', fresh, blockers: fresh.plan.blockers };
+    if (fresh.plan.steps.length === 0) return { kind: 'converged-meanwhile', fresh };
+    if (r.signal?.aborted === true) return { kind: 'stopped' };
+    if (r.decide !== undefined && !(await r.decide(fresh))) return { kind: 'declined', fresh };
+    try {
+      const result = await applyPlan(r.host, r.desired, fresh, r.ctx, r.reporter ?? {}, {
+        rollback: r.rollback !== false,
+        ...(r.signal === undefined ? {} : { signal: r.signal }),
+        ...(r.skipRollback === undefined ? {} : { skipRollback: r.skipRollback }),
+        ...(r.observe?.memo === undefined ? {} : { memo: r.observe.memo }),
+      });
+      return { kind: 'applied', fresh, result };
+    } catch (e) {
+      if (e instanceof ApplyInterruptedError) return { kind: 'interrupted', fresh, error: e };
+      if (e instanceof UserError) return { kind: 'failed', fresh, error: e };
+      throw e;
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Under the lock: no other vm is writing, so leftovers are safe to remove; then look afresh. */
+async function prepare(r: LockedApplyRequest, ev: LockedApplyEvents): Promise<Snapshot> {
+  const swept = await sweepAll(r.host, r.desired);
+  if (swept > 0) ev.onSwept?.(swept);
+  if (r.rotateLogs === true) for (const line of await rotateLogs(r.host, r.desired)) ev.onRotated?.(line);
+  return snapshot(r.host, r.desired, r.ctx, r.observe);
+}
