@@ -69,7 +69,7 @@ describe('vm logs', () => {
   it('refuses an unknown service, naming the ones there are', async () => {
     const r = await vm('redis');
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('vm: unknown service "redis"\n  services: livekit\n');
+    expect(r.stderr).toBe('vm: unknown service "redis"\n  services: livekit, whisper, kokoro\n');
     expect((await vm('-n', 'ten')).stderr).toContain('-n wants a number of lines');
   });
 });

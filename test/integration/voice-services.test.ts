@@ -221,7 +221,7 @@ describe.skipIf(!userManagerAvailable())('whisper, kokoro and a command service 
     await writeFile(specPath, spec({ whisper: '' }).replace(`path: ${whisperBin}`, `path: ${stuck}`).replace('health: { timeout: 20s }\n  kokoro', 'health: { timeout: 3s }\n  kokoro'));
     const r = await vm('apply', '--yes');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('step failed: whisper healthy wait-healthy');
+    expect(r.stderr).toContain('whisper healthy wait-healthy failed');
     expect(r.stderr).toContain('rolled back to its previous unit');
     expect(await get(ports.whisper, '/health')).toBe('200 {"status":"ok"}');
     expect(await readFile(`${um.unitDir}/voicemode-whisper.service`, 'utf8')).toContain(whisperBin);
