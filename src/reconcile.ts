@@ -4,6 +4,7 @@
 
 import { createRequire } from 'node:module';
 import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
 import { readAsset } from './assets.js';
 import { observeFacts } from './facts/facts.js';
 import type { DesiredState, Roots, ServiceName } from './model.js';
@@ -11,13 +12,17 @@ import { resolveRoots } from './paths.js';
 import type { Host } from './platform/host.js';
 import type { PlanContext } from './plan/context.js';
 import { plan, type Observation } from './plan/plan.js';
-import type { ObserveMemo, ServiceSnapshot } from './services/contract.js';
+import type { ObserveMemo, ServicePlan, ServiceSnapshot } from './services/contract.js';
+import { observeFragmentFiles } from './resources/managed-fragment.js';
+import { parseRecord } from './resources/ownership.js';
 import { kindNamed, kindOf, PRESET_NAMES } from './services/registry.js';
 
 export interface Snapshot {
   readonly roots: Roots;
   /** Every declared service, in the file's order. */
   readonly services: readonly ServiceSnapshot[];
+  /** Client config files (`clients:`), planned after the services. */
+  readonly clients: ServicePlan;
   readonly plan: import('./model.js').Plan;
 }
 
@@ -57,6 +62,7 @@ export async function observe(host: Host, desired: DesiredState, roots: Roots, o
     return m;
   };
   const declared = Object.values(desired.services);
+  const clients = observeClients(host, desired, roots);
   const services = await Promise.all(
     declared.map(async (d) => {
       const kind = kindOf(d);
@@ -64,7 +70,15 @@ export async function observe(host: Host, desired: DesiredState, roots: Roots, o
       return { name: d.name, desired: d, paths, observed: await kind.observe(host, d, paths, facts, memoOf(d.name)) };
     }),
   );
-  return { services, leftovers: await leftovers(host, desired, roots) };
+  return { services, leftovers: await leftovers(host, desired, roots), clients: await clients };
+}
+
+/** The client files `clients:` names and those vm's record says it put fragments in. */
+async function observeClients(host: Host, desired: DesiredState, roots: Roots): Promise<Observation['clients']> {
+  const written = parseRecord(await host.readFile(join(roots.voicemodeHome, 'state', 'written.json')));
+  const c = desired.clients;
+  const named = [c?.envFile, c?.lkProject?.configFile].filter((p): p is string => p !== undefined);
+  return observeFragmentFiles(host, written, named);
 }
 
 /**

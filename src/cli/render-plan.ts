@@ -27,7 +27,7 @@ export async function renderPlan(snap: Snapshot, source: string): Promise<string
   if (sup !== undefined) lines.push(`Supervisor: ${sup.kind === 'unavailable' ? `none (${sup.why})` : `${sup.kind} (${sup.why})`}`);
   for (const w of p.warnings) lines.push(`warning: ${w}`);
   for (const b of p.blockers) lines.push(`blocked: ${b}`);
-  for (const svc of snap.services) {
+  for (const svc of [...snap.services, { name: 'clients', plan: snap.clients }]) {
     if (svc.plan.steps.length === 0) continue;
     lines.push('', `${svc.name}:`);
     for (const s of svc.plan.steps) {
@@ -50,7 +50,7 @@ export function summary(snap: Snapshot): string {
   const counts = new Map<string, number>();
   for (const s of p.steps) counts.set(s.action, (counts.get(s.action) ?? 0) + 1);
   const parts = [...counts].map(([a, n]) => (n === 1 ? a : `${a} ×${n}`)).join(', ');
-  const names = snap.services.filter((s) => s.plan.steps.length > 0).map((s) => s.name);
+  const names = [...snap.services.filter((s) => s.plan.steps.length > 0).map((s) => s.name), ...(snap.clients.steps.length > 0 ? ['clients'] : [])];
   return `Plan: ${p.steps.length} step${p.steps.length === 1 ? '' : 's'} for ${names.join(', ')} (${parts}). Run \`vm apply\` to take them.`;
 }
 

@@ -12,6 +12,7 @@ import { normalise } from './normalise.js';
 import type { Env, WrittenSpec } from './normalise.js';
 import { MAX_SPEC_BYTES, decodeSpec, parseSpec, sizeProblem } from './parse.js';
 import { checkExposure, checkRules } from './rules.js';
+import { checkClientRules } from './rules-clients.js';
 import { checkServiceRules } from './rules-services.js';
 import { readSecretFileSync, resolveSecrets } from './secrets.js';
 import type { SecretFileRead } from './secrets.js';
@@ -65,7 +66,7 @@ export function validateText(text: string, file: string, env: Env, opts: Validat
     return (opts.readSecretFile ?? readSecretFileSync)(path);
   };
   const secrets = resolveSecrets(parsed.spec, schema, { env, readFile });
-  const later = [...checkRules(parsed.spec, env), ...checkServiceRules(parsed.spec, env), ...secrets.problems, ...checkExposure(parsed.spec, secrets.values)];
+  const later = [...checkRules(parsed.spec, env), ...checkServiceRules(parsed.spec, env), ...checkClientRules(parsed.spec, env), ...secrets.problems, ...checkExposure(parsed.spec, secrets.values)];
   const problems = mergeProblems(schema, later);
   if (problems.length > 0) throw specError(problems);
   const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, secrets.values);
