@@ -144,7 +144,8 @@ function recorded(p: ServicePlan): WrittenRecord {
 describe('planning a fragment', () => {
   it('shows a diff without the secret, and converges once applied', () => {
     for (const want of [envWant(), lkWant]) {
-      const start = file('USER=1\n', 0o644);
+      const startText = 'USER=1\n';
+      const start = file(startText, 0o644);
       const p = planOne(want, want.tightenDir ? { exists: false } : start, { salt: undefined, files: {} });
       expect(p.steps).toHaveLength(1);
       const step = p.steps[0]!;
@@ -152,7 +153,7 @@ describe('planning a fragment', () => {
       expect(step.change?.after).toContain('(sensitive)');
       const e = step.effect;
       if (e.kind !== 'write-fragment') throw new Error('expected a fragment write');
-      const text = applyFragmentEdit(want.tightenDir ? undefined : start.content, e.edit);
+      const text = applyFragmentEdit(want.tightenDir ? undefined : startText, e.edit);
       expect(planOne(want, file(text), recorded(p)).steps).toEqual([]);
       expect(recordedFragments(recorded(p)).map((r) => r.path)).toEqual([want.path]);
     }
