@@ -18,9 +18,10 @@ export type KindName = 'livekit' | 'whisper' | 'kokoro' | 'command';
 /**
  * The resources vm manages for a service, in the order they are planned. `unit` is the
  * supervisor's definition (systemd unit, launchd plist; none for a plain process); `data` is
- * what only `remove_data: true` deletes (logs).
+ * what only `remove_data: true` deletes (logs); `client` is a fragment vm keeps in a client's
+ * config file (`clients:` in the file).
  */
-export type ResourceKind = 'binary' | 'model' | 'config' | 'unit' | 'running' | 'healthy' | 'data';
+export type ResourceKind = 'binary' | 'model' | 'config' | 'unit' | 'running' | 'healthy' | 'data' | 'client';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -125,6 +126,16 @@ export interface DesiredState {
   readonly supervisor: 'auto' | SupervisorKind;
   /** By name, in the file's order (names start with a letter, so the order is kept). */
   readonly services: Readonly<Record<ServiceName, ServiceDesired>>;
+  /** Client config files vm keeps in step with the services (`clients:`); absent: none. */
+  readonly clients?: ClientsDesired;
+}
+
+/** `clients:` in the file, `~` expanded. Each is optional. */
+export interface ClientsDesired {
+  /** A dotenv file (Voice Mode's voicemode.env) that gets a marked block of connection values. */
+  readonly envFile?: string;
+  /** A project entry in lk's config file (`~/.livekit/cli-config.yaml`). */
+  readonly lkProject?: { readonly name: string; readonly configFile: string };
 }
 
 /** A problem in the desired-state file, located for the user. Lines and columns are 1-based. */
@@ -372,6 +383,20 @@ export type Effect =
       /** Note the new content's digest in vm's record (stateFile), just before writing it. */
       readonly record?: { readonly stateFile: string; readonly salt: string; readonly digest: string };
     }
+  | {
+      /** Replaces (or removes) one fragment of a file the user also edits, re-read at apply time. */
+      readonly kind: 'write-fragment';
+      readonly path: string;
+      readonly edit: FragmentEdit;
+      readonly mode: number;
+      /** The directory's mode when vm creates it; an existing one is tightened only with `tightenDir`. */
+      readonly dirMode: number;
+      readonly tightenDir: boolean;
+      /** Keep the whole file as PATH.vm-backup-TIMESTAMP first (a hand edit inside the fragment). */
+      readonly backup?: boolean;
+      /** Note (or, with digest undefined, forget) the fragment's digest in vm's record first. */
+      readonly record: { readonly stateFile: string; readonly salt: string; readonly key: string; readonly digest: string | undefined };
+    }
   | { readonly kind: 'mkdir'; readonly path: string; readonly mode: number }
   /** Points the active-binary link at an installed version (rollback). */
   | { readonly kind: 'switch-link'; readonly link: string; readonly target: string }
@@ -391,6 +416,29 @@ export type Effect =
     };
 
 export type HealthCheck = 'livekit' | 'http';
+
+/**
+ * Which fragment of a file, and what it should hold (`value` undefined: remove it). Pure data: apply
+ * re-reads the file and edits only this (src/resources/managed-fragment.ts).
+ *   marked-block  lines between `# >>> vm: NAME >>>` and `# <<< vm: NAME <<<` (a dotenv file)
+ *   yaml-entry    the item of the top-level list `list` whose `nameKey` is `name` (lk's projects);
+ *                 `defaultKey` is set to `name` when the document has none
+ */
+export type FragmentEdit =
+  | { readonly format: 'marked-block'; readonly name: string; readonly value: string | undefined }
+  | {
+      readonly format: 'yaml-entry';
+      readonly list: string;
+      readonly nameKey: string;
+      readonly name: string;
+      readonly defaultKey?: string;
+      /** The entry's keys vm manages: only they are compared (a key the user adds is theirs). */
+      readonly fields: readonly string[];
+      readonly value: Readonly<Record<string, string>> | undefined;
+    };
+
+/** Which fragment, without what it should hold: how vm's record names it. */
+export type FragmentLocator = FragmentEdit extends infer E ? (E extends FragmentEdit ? Omit<E, 'value'> : never) : never;
 
 /** A file change shown to the user as a diff; secrets already redacted. */
 export interface FileChange {

@@ -4,6 +4,7 @@
 
 import { createRequire } from 'node:module';
 import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
 import { readAsset } from './assets.js';
 import { observeFacts, type Facts } from './facts/facts.js';
 import type { DesiredState, Roots, ServiceName } from './model.js';
@@ -12,7 +13,9 @@ import type { Host } from './platform/host.js';
 import type { PlanContext } from './plan/context.js';
 import { plan, type Observation } from './plan/plan.js';
 import { specFromPaths } from './resources/supervised.js';
-import type { ObserveMemo, ServiceSnapshot } from './services/contract.js';
+import type { ObserveMemo, ServicePlan, ServiceSnapshot } from './services/contract.js';
+import { observeFragmentFiles } from './resources/managed-fragment.js';
+import { parseRecord } from './resources/ownership.js';
 import { kindNamed, kindOf, PRESET_NAMES } from './services/registry.js';
 
 export interface Snapshot {
@@ -21,6 +24,8 @@ export interface Snapshot {
   readonly services: readonly ServiceSnapshot[];
   /** What vm left of services the file no longer declares. */
   readonly leftovers: Observation['leftovers'];
+  /** Client config files (`clients:`), planned after the services. */
+  readonly clients: ServicePlan;
   readonly plan: import('./model.js').Plan;
 }
 
@@ -60,6 +65,7 @@ export async function observe(host: Host, desired: DesiredState, roots: Roots, o
     return m;
   };
   const declared = Object.values(desired.services);
+  const clients = observeClients(host, desired, roots);
   const [services, left] = await Promise.all([
     Promise.all(
       declared.map(async (d) => {
@@ -70,7 +76,15 @@ export async function observe(host: Host, desired: DesiredState, roots: Roots, o
     ),
     leftovers(host, desired, roots, facts),
   ]);
-  return { services, leftovers: left };
+  return { services, leftovers: left, clients: await clients };
+}
+
+/** The client files `clients:` names and those vm's record says it put fragments in. */
+async function observeClients(host: Host, desired: DesiredState, roots: Roots): Promise<Observation['clients']> {
+  const written = parseRecord(await host.readFile(join(roots.voicemodeHome, 'state', 'written.json')));
+  const c = desired.clients;
+  const named = [c?.envFile, c?.lkProject?.configFile].filter((p): p is string => p !== undefined);
+  return observeFragmentFiles(host, written, named);
 }
 
 /**

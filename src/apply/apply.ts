@@ -155,6 +155,25 @@ export async function applyPlan(
       i++;
     }
   }
+  // Client config files, after every service (src/plan/clients.ts). Each write is atomic and
+  // touches one fragment: a failure leaves that file as it was, with nothing to roll back.
+  for (const step of before.clients.steps) {
+    if (stopping()) throw await interrupted(i, undefined);
+    i++;
+    const t0 = host.now();
+    reporter.stepStart?.(step);
+    try {
+      await runEffect(host, step.effect, reporter);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      reporter.stepFailed?.(step, err, host.now() - t0);
+      if (!(e instanceof UserError) && !isSystemError(e)) throw e;
+      throw new StepFailedError(step, err, [], { kind: 'nothing-changed' }, { what: 'the file as it was', title: step.service });
+    }
+    const ms = host.now() - t0;
+    reporter.stepDone?.(step, ms);
+    applied.push({ step, ms });
+  }
   // Same secret as the plan used, so a generated key does not look changed on the second look.
   const after = await snapshot(host, desired, ctx, opts.memo === undefined ? {} : { memo: opts.memo });
   if (after.plan.steps.length > 0) {

@@ -60,6 +60,11 @@ export async function runEffect(host: Host, effect: Effect, io: EffectIo = {}): 
     case 'write-file':
       await writeManaged(host, effect);
       return;
+    case 'write-fragment': {
+      const { writeFragment } = await import('./write-fragment.js');
+      await writeFragment(host, effect);
+      return;
+    }
     case 'mkdir':
       await host.mkdirp(effect.path, effect.mode);
       return;

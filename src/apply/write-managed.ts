@@ -29,7 +29,8 @@ export function backupPath(path: string, nowMs: number): string {
   return `${path}.vm-backup-${new Date(nowMs).toISOString().replace(/[-:]/g, '')}`;
 }
 
-async function noteWritten(host: Host, stateFile: string, salt: string, path: string, digest: string): Promise<void> {
+/** Notes `digest` as what vm last wrote to `path` (a file, or a fragment's key); undefined forgets it. */
+export async function noteWritten(host: Host, stateFile: string, salt: string, path: string, digest: string | undefined): Promise<void> {
   const cur = await host.readFile(stateFile);
   let files: Record<string, string> = {};
   let previous: Record<string, string> = {};
@@ -46,7 +47,12 @@ async function noteWritten(host: Host, stateFile: string, salt: string, path: st
     }
   }
   const last = files[path];
-  if (last !== undefined && last !== digest) previous[path] = last;
-  files[path] = digest;
+  if (digest === undefined) {
+    delete files[path];
+    delete previous[path];
+  } else {
+    if (last !== undefined && last !== digest) previous[path] = last;
+    files[path] = digest;
+  }
   await host.writeFileAtomic(stateFile, `${JSON.stringify({ salt, files, previous }, null, 2)}\n`, PRIVATE, PRIVATE_DIR);
 }

@@ -40,7 +40,7 @@ export async function renderPlan(snap: Snapshot, source: string, o: RenderOption
   if (sup !== undefined) lines.push(`Supervisor: ${sup.kind === 'unavailable' ? `${c.red('none')} (${sup.why})` : `${sup.kind} (${sup.why})`}`);
   for (const w of p.warnings) lines.push(`${c.yellow('warning:')} ${hint(w)}`);
   for (const b of p.blockers) lines.push(`${c.red('blocked:')} ${hint(b)}`);
-  for (const svc of snap.services) {
+  for (const svc of [...snap.services, { name: 'clients', plan: snap.clients }]) {
     if (svc.plan.steps.length === 0) continue;
     lines.push('', c.bold(`${svc.name}:`));
     for (const s of svc.plan.steps) {
@@ -65,7 +65,7 @@ export function summary(snap: Snapshot, o: RenderOptions = {}): string {
   const counts = new Map<string, number>();
   for (const s of p.steps) counts.set(s.action, (counts.get(s.action) ?? 0) + 1);
   const parts = [...counts].map(([a, n]) => (n === 1 ? a : `${a} ×${n}`)).join(', ');
-  const names = snap.services.filter((s) => s.plan.steps.length > 0).map((s) => s.name);
+  const names = [...snap.services.filter((s) => s.plan.steps.length > 0).map((s) => s.name), ...(snap.clients.steps.length > 0 ? ['clients'] : [])];
   const hint = o.applyHint === false ? '' : ' Run `vm apply` to take them.';
   return `${c.bold('Plan:')} ${p.steps.length} step${p.steps.length === 1 ? '' : 's'} for ${names.join(', ')} (${parts}).${hint}`;
 }

@@ -1,8 +1,10 @@
 // The whole plan: every declared service planned by its kind, in the file's order. Pure.
 
 import type { DesiredState, Plan, PlanJson, Roots, RuntimeState, ServiceDesired, ServiceObserved, ServicePaths, SupervisorState } from '../model.js';
-import type { ServiceSnapshot } from '../services/contract.js';
+import type { ServicePlan, ServiceSnapshot } from '../services/contract.js';
+import type { FragmentFiles } from '../resources/managed-fragment.js';
 import { kindOf } from '../services/registry.js';
+import { planClients } from './clients.js';
 import type { PlanContext } from './context.js';
 
 export interface Observation {
@@ -16,9 +18,16 @@ export interface Observation {
     readonly files: readonly string[];
     readonly runtime?: { readonly supervisor: SupervisorState; readonly runtime: RuntimeState };
   }>;
+  /** Client config files (`clients:`) and the fragments vm's record says it wrote. */
+  readonly clients: FragmentFiles;
 }
 
-export function plan(desired: DesiredState, observed: Observation, ctx: PlanContext, roots: Roots): { roots: Roots; services: ServiceSnapshot[]; leftovers: Observation['leftovers']; plan: Plan } {
+export function plan(
+  desired: DesiredState,
+  observed: Observation,
+  ctx: PlanContext,
+  roots: Roots,
+): { roots: Roots; services: ServiceSnapshot[]; leftovers: Observation['leftovers']; clients: ServicePlan; plan: Plan } {
   const notes: string[] = [];
   if (desired.source.kind === 'default') {
     notes.push('no voicemode.services.yaml found: using the built-in default (LiveKit on 127.0.0.1 with a generated key); `vm init` writes it as a file');
@@ -33,6 +42,9 @@ export function plan(desired: DesiredState, observed: Observation, ctx: PlanCont
     }
   }
   const services = observed.services.map((s) => ({ ...s, plan: kindOf(s.desired).plan(s.desired, s.observed, s.paths, ctx) }));
+  // After every service: client files repeat what the services' own files hold (./clients.ts).
+  const clients = planClients(desired, services, observed.clients, ctx, roots);
+  const all = [...services.map((s) => s.plan), clients];
   if (services.length === 0 && observed.leftovers.length === 0) notes.push('no services declared: nothing to manage');
   // Every service reports the same supervisor: the facts decide it once per snapshot.
   const supervisor = services[0]?.observed.supervisor;
@@ -40,12 +52,13 @@ export function plan(desired: DesiredState, observed: Observation, ctx: PlanCont
     roots,
     services,
     leftovers: observed.leftovers,
+    clients,
     plan: {
       ...(supervisor === undefined ? {} : { supervisor }),
-      steps: services.flatMap((s) => s.plan.steps),
-      blockers: services.flatMap((s) => s.plan.blockers),
-      warnings: services.flatMap((s) => s.plan.warnings),
-      notes: [...notes, ...services.flatMap((s) => s.plan.notes)],
+      steps: all.flatMap((p) => p.steps),
+      blockers: all.flatMap((p) => p.blockers),
+      warnings: all.flatMap((p) => p.warnings),
+      notes: [...notes, ...all.flatMap((p) => p.notes)],
     },
   };
 }

@@ -11,8 +11,11 @@
 //              wait-healthy step. A process that predates a file it uses is restarted.
 //   rollback   pure: the effects that put back what `before` observed, for the steps that ran.
 //   leftovers  files that show vm managed the service, for a service dropped from the file.
+//   clientFragments  pure: what the kind keeps in client config files (`clients:`), for a
+//              service that is not absent; src/plan/clients.ts plans and removes them.
 
 import type {
+  ClientsDesired,
   Effect,
   KindName,
   Roots,
@@ -25,6 +28,8 @@ import type {
 import type { Facts } from '../facts/facts.js';
 import type { Host, HttpResult } from '../platform/host.js';
 import type { PlanContext } from '../plan/context.js';
+import type { FragmentWant } from '../resources/managed-fragment.js';
+import type { EnvVar } from '../resources/marked-block.js';
 
 export interface ServicePlan {
   readonly steps: Step[];
@@ -108,4 +113,10 @@ export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extend
   readonly wellKnown?: WellKnown;
   /** The `vm status` view of one service. */
   status(s: ServiceSnapshot<D, O, P>, opts?: StatusOptions): ServiceStatusView;
+  /**
+   * The fragments this kind keeps in client config files (`clients:` in the file: LiveKit's
+   * block in the env file and its lk project). `providers`: Voice Mode's provider lists from
+   * the other declared services, for the env block. Asked only when the service is not absent.
+   */
+  clientFragments?(d: D, o: O, ctx: PlanContext, clients: ClientsDesired, providers: readonly EnvVar[]): FragmentWant[];
 }

@@ -110,6 +110,10 @@ export function initFileText(schemaPath: string): string {
     [`      timeout: ${d.healthTimeoutMs / 1000}s`, 'how long apply waits for LiveKit to answer OK: 500ms, 30s, 2m'],
     ['    # dev: false', "LiveKit's dev mode (serves /debug/pprof); refused off loopback"],
     ['    # allow_insecure: false', 'true: allow a weak secret or dev off loopback (plans warn)'],
+    [''],
+    ['# clients:', 'client files vm keeps in step with LiveKit (only its own part)'],
+    ['#   env_file: ~/.voicemode/voicemode.env', "Voice Mode's env file: a marked block of LIVEKIT_* values"],
+    ['#   lk_project: voicemode', 'a project in ~/.livekit/cli-config.yaml for the lk CLI'],
   ];
   const width = 36;
   // A row with no code continues the comment above it.

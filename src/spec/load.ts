@@ -12,6 +12,7 @@ import { normalise } from './normalise.js';
 import type { Env, WrittenSpec } from './normalise.js';
 import { MAX_SPEC_BYTES, decodeSpec, parseSpec, sizeProblem } from './parse.js';
 import { checkExposure, checkRules } from './rules.js';
+import { checkClientRules } from './rules-clients.js';
 import { checkServiceRules } from './rules-services.js';
 import { readSecretFileSync, resolveSecrets, secretRef } from './secrets.js';
 import type { SecretFileRead } from './secrets.js';
@@ -98,7 +99,7 @@ function checkText(text: string, file: string, env: Env, opts: ValidateOptions, 
   };
   const secrets = resolveSecrets(parsed.spec, schema, { env, readFile });
   const deferred = deferSecrets ? secrets.problems : [];
-  const later = [...checkRules(parsed.spec, env), ...checkServiceRules(parsed.spec, env), ...(deferSecrets ? [] : secrets.problems), ...checkExposure(parsed.spec, secrets.values)];
+  const later = [...checkRules(parsed.spec, env), ...checkServiceRules(parsed.spec, env), ...checkClientRules(parsed.spec, env), ...(deferSecrets ? [] : secrets.problems), ...checkExposure(parsed.spec, secrets.values)];
   const problems = mergeProblems(schema, later);
   // Deferred or not, a file with other problems is refused with all of them.
   if (problems.length > 0) throw specError(deferred.length === 0 ? problems : mergeProblems(schema, [...later, ...deferred]));

@@ -123,6 +123,11 @@ function patternMessage(pointer: string, value: unknown, source: string | undefi
     case '/services/livekit/install/path':
       if (!s.startsWith('/') && !s.startsWith('~/')) return `path must be absolute or start with ~/ (got ${show(value)})`;
       return pathCharacters('path', s);
+    case '/clients/env_file':
+      if (!s.startsWith('/') && !s.startsWith('~/')) return `env_file must be absolute or start with ~/ (got ${show(value)})`;
+      return pathCharacters('env_file', s);
+    case '/clients/lk_project':
+      return `lk_project must be letters, digits, _ and - only, as lk names projects (got ${show(value)})`;
     case '/services/livekit/install/base_url':
       if (/^https?:\/\//.test(s)) return 'base_url must not contain spaces, newlines or control characters';
       return `base_url must start with https:// (got ${show(value)})`;

@@ -3,7 +3,7 @@
 // Pure. It trusts its input: load.ts only calls it when the schema and the rules found nothing.
 
 import { join } from 'node:path';
-import type { DesiredState, InstallMethod, KeysSpec, KindName, LiveKitDesired, LogLevel, ServiceDesired, ServiceState, SpecSource, SupervisorKind } from '../model.js';
+import type { ClientsDesired, DesiredState, InstallMethod, KeysSpec, KindName, LiveKitDesired, LogLevel, ServiceDesired, ServiceState, SpecSource, SupervisorKind } from '../model.js';
 import { normaliseHttp, type WrittenHttp } from '../services/command/normalise.js';
 import { DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from './default.js';
 
@@ -18,6 +18,7 @@ export interface WrittenSpec {
    * `services:` with nothing after it is YAML null: no services, like `services: {}`.
    */
   readonly services?: Readonly<Record<string, WrittenLiveKit | WrittenHttp>> | null;
+  readonly clients?: { readonly env_file?: string; readonly lk_project?: string };
 }
 
 export interface WrittenLiveKit {
@@ -162,7 +163,17 @@ export function normalise(w: WrittenSpec, source: SpecSource, env: Env, secrets?
     const kind = serviceKind(name, ws);
     services[name] = kind === 'livekit' ? livekit(ws as WrittenLiveKit, env, secrets, platform) : normaliseHttp(name, kind, ws as WrittenHttp, tools, env);
   }
-  return { source, supervisor: w.supervisor ?? DEFAULTS.supervisor, services };
+  const clients = w.clients === undefined || w.clients === null ? undefined : normaliseClients(w.clients, env);
+  return { source, supervisor: w.supervisor ?? DEFAULTS.supervisor, services, ...(clients === undefined ? {} : { clients }) };
+}
+
+/** `clients:`; lk keeps its projects in ~/.livekit/cli-config.yaml (FACTS.md). */
+function normaliseClients(w: NonNullable<WrittenSpec['clients']>, env: Env): ClientsDesired {
+  const home = homeDir(env);
+  return {
+    ...(w.env_file === undefined ? {} : { envFile: expandHome(w.env_file, env) }),
+    ...(w.lk_project === undefined || home === undefined ? {} : { lkProject: { name: w.lk_project, configFile: join(home, '.livekit', 'cli-config.yaml') } }),
+  };
 }
 
 /** `kind:` when written; else the well-known name (livekit, whisper, kokoro) says it. */

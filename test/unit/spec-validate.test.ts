@@ -21,7 +21,7 @@ const lk = (body: string): string => `version: 1\nservices:\n  livekit:\n    ver
 describe('unknown keys', () => {
   it('at the top level point at the key and list the allowed keys', () => {
     expect(problems('version: 1\nservces: {}\n')).toEqual([
-      'vm.yaml:2:1: unknown key "servces" (did you mean "services"?); allowed here: version, supervisor, services (at /servces)',
+      'vm.yaml:2:1: unknown key "servces" (did you mean "services"?); allowed here: version, supervisor, services, clients (at /servces)',
     ]);
   });
 
@@ -191,5 +191,19 @@ describe('many problems', () => {
   it('never show ajv wording or stack traces', () => {
     const out = problems('version: 1\nservices:\n  livekit:\n    install: { method: path, base_url: x }\n    health: { timeout: [1] }\n').join('\n');
     expect(out).not.toMatch(/must match|boolean schema|NOT have|\bat \w+ \(/);
+  });
+});
+
+describe('clients:', () => {
+  it('names the problem with env_file and lk_project where they are written', () => {
+    expect(problems('version: 1\nclients:\n  env_file: voicemode.env\n  lk_project: "my project"\n')).toEqual([
+      'vm.yaml:3:13: env_file must be absolute or start with ~/ (got "voicemode.env") (at /clients/env_file)',
+      'vm.yaml:4:15: lk_project must be letters, digits, _ and - only, as lk names projects (got "my project") (at /clients/lk_project)',
+    ]);
+  });
+
+  it('normalises into the desired state, ~ expanded and lk config under HOME', () => {
+    const d = validateText('version: 1\nclients: { env_file: ~/.voicemode/voicemode.env, lk_project: voicemode }\n', 'vm.yaml', env);
+    expect(d.clients).toEqual({ envFile: '/home/u/.voicemode/voicemode.env', lkProject: { name: 'voicemode', configFile: '/home/u/.livekit/cli-config.yaml' } });
   });
 });
