@@ -24,6 +24,7 @@ import type {
 } from '../model.js';
 import type { Facts } from '../facts/facts.js';
 import type { Host, HttpResult } from '../platform/host.js';
+import type { ClientAccess } from './client-access.js';
 import type { PlanContext } from '../plan/context.js';
 
 export interface ServicePlan {
@@ -91,4 +92,6 @@ export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extend
   readonly wellKnown?: WellKnown;
   /** The `vm status` view of one service. */
   status(s: ServiceSnapshot<D, O, P>): ServiceStatusView;
+  /** What its clients connect with (vm env, exec, token, rooms); undefined when it has none. */
+  readonly clients?: ClientAccess<D, P>;
 }

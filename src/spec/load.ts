@@ -13,7 +13,8 @@ import type { Env, WrittenSpec } from './normalise.js';
 import { MAX_SPEC_BYTES, decodeSpec, parseSpec, sizeProblem } from './parse.js';
 import { checkExposure, checkRules } from './rules.js';
 import { checkServiceRules } from './rules-services.js';
-import { readSecretFileSync, resolveSecrets } from './secrets.js';
+import { checkFallbackRules } from './rules-fallback.js';
+import { readSecretFileSync, resolveFallbackSecret, resolveSecrets } from './secrets.js';
 import type { SecretFileRead } from './secrets.js';
 import { mergeProblems, validateSchema } from './validate.js';
 
@@ -65,10 +66,11 @@ export function validateText(text: string, file: string, env: Env, opts: Validat
     return (opts.readSecretFile ?? readSecretFileSync)(path);
   };
   const secrets = resolveSecrets(parsed.spec, schema, { env, readFile });
-  const later = [...checkRules(parsed.spec, env), ...checkServiceRules(parsed.spec, env), ...secrets.problems, ...checkExposure(parsed.spec, secrets.values)];
+  const fallbackSecret = resolveFallbackSecret(parsed.spec, schema, { env, readFile });
+  const later = [...checkRules(parsed.spec, env), ...checkServiceRules(parsed.spec, env), ...checkFallbackRules(parsed.spec), ...secrets.problems, ...checkExposure(parsed.spec, secrets.values)];
   const problems = mergeProblems(schema, later);
   if (problems.length > 0) throw specError(problems);
-  const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, secrets.values);
+  const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, secrets.values, process.platform, fallbackSecret);
   return inputs.size === 0 ? desired : { ...desired, inputs: [...inputs] };
 }
 

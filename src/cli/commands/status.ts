@@ -1,6 +1,7 @@
 // Per service: what its kind observes (binary or program, config, unit, running, healthy).
 // Read-only, like plan.
 
+import { clientStatus } from '../../ops/client-status.js';
 import { snapshot } from '../../reconcile.js';
 import { kindOf } from '../../services/registry.js';
 import { loadContext } from '../context.js';
@@ -14,7 +15,13 @@ export async function statusCommand(io: CliIo, o: { file?: string; json?: boolea
     io.stdout.write(o.json === true ? `${JSON.stringify({ format_version: '1', services: {}, notes: snap.plan.notes })}\n` : `no services declared\n${snap.plan.notes.map((n) => `note: ${n}\n`).join('')}`);
     return EXIT.ok;
   }
-  const views = snap.services.map((s) => ({ name: s.name, view: kindOf(s.desired).status(s) }));
+  // Services with clients (LiveKit) add their URL, key name and the room API and token checks.
+  const clients = await clientStatus(host, snap);
+  const views = snap.services.map((s) => {
+    const view = kindOf(s.desired).status(s);
+    const c = clients.get(s.name);
+    return { name: s.name, view: c === undefined ? view : { json: { ...view.json, ...c.json }, lines: [...view.lines, ...c.lines] } };
+  });
   if (o.json === true) {
     io.stdout.write(`${JSON.stringify({ format_version: '1', services: Object.fromEntries(views.map((v) => [v.name, v.view.json])) })}\n`);
     return EXIT.ok;

@@ -2,6 +2,7 @@
 
 import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from '../../model.js';
 import type { ServiceKind } from '../contract.js';
+import { livekitClients } from './connection.js';
 import { observeLiveKit, type SlowAnswers, type VersionCache } from './observe.js';
 import { livekitPaths } from './paths.js';
 import { planLiveKit } from './plan.js';
@@ -49,6 +50,7 @@ export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPa
     clientUrl: (port) => `ws://127.0.0.1:${port}`,
   },
   status: livekitStatus,
+  clients: livekitClients,
 };
 
 function memoised<T>(memo: Map<string, unknown>, key: string, init: () => T): T {
