@@ -107,6 +107,11 @@ export function initFileText(schemaPath: string): string {
     [`      timeout: ${d.healthTimeoutMs / 1000}s`, 'how long apply waits for LiveKit to answer OK: 500ms, 30s, 2m'],
     ['    # dev: false', "LiveKit's dev mode (serves /debug/pprof); refused off loopback"],
     ['    # allow_insecure: false', 'true: allow a weak secret or dev off loopback (plans warn)'],
+    ['    # fallback:', 'a remote LiveKit (LiveKit Cloud) for vm env/exec/token'],
+    ['', 'when this one is not healthy; vm never manages it'],
+    ['    #   url: wss://my-project.livekit.cloud'],
+    ['    #   api_key: APIabc123'],
+    ['    #   api_secret: { env: LIVEKIT_CLOUD_SECRET }', 'read only when it is used'],
   ];
   const width = 36;
   // A row with no code continues the comment above it.
