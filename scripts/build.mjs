@@ -5,7 +5,7 @@
 // - One CommonJS file for the CLI, dist/vm.cjs. bin/vm.cjs compiles it through node:vm with a
 //   code cache: on Node 20 only a classic script can have one (module.enableCompileCache came in
 //   Node 22), and it spares `vm plan` most of its parse and compile time.
-// - Dependencies `vm plan` never loads (undici, tar, chokidar, cosmiconfig, diff) are separate
+// - Dependencies `vm plan` never loads (undici, tar, chokidar, cosmiconfig, diff, livekit-server-sdk) are separate
 //   bundles in dist/vendor/, required on first use: the CLI file (and its cache) stay small.
 // Bundling at all starts ~30–55% faster than loading node_modules file by file.
 
@@ -20,7 +20,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 execFileSync(process.execPath, [join(root, 'scripts/gen-validator.mjs')], { stdio: 'inherit' });
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const VENDORED = ['undici', 'tar', 'chokidar', 'cosmiconfig', 'diff'];
+const VENDORED = ['undici', 'tar', 'chokidar', 'cosmiconfig', 'diff', 'livekit-server-sdk'];
 
 const common = bundleOptions(root);
 

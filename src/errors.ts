@@ -21,7 +21,9 @@ export type UserErrorCode =
   | 'NOT_CONVERGED'
   | 'UNHEALTHY'
   | 'FILE_EXISTS'
-  | 'LOCK_TIMEOUT';
+  | 'LOCK_TIMEOUT'
+  /** No server to hand a client: the local one is not healthy and no fallback answers. */
+  | 'NO_CONNECTION';
 
 export class UserError extends Error {
   override readonly name = 'UserError';

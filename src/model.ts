@@ -88,6 +88,19 @@ export interface LiveKitDesired extends ServiceDesiredBase {
   readonly room: { readonly autoCreate: boolean; readonly emptyTimeout: number };
   readonly logging: { readonly level: LogLevel; /** Rotate the log past this size. */ readonly maxBytes: number };
   readonly health: { readonly timeoutMs: number };
+  /** A remote LiveKit (LiveKit Cloud) that clients are handed when this one is not healthy. */
+  readonly fallback?: LiveKitFallback;
+}
+
+/** A secret that is read only when it is used: its value, or why it cannot be had (no secret in it). */
+export type SecretResult = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly message: string };
+
+/** services.livekit.fallback. vm never manages it; it only checks that it answers. */
+export interface LiveKitFallback {
+  /** As clients are given it: `https://` shown as `wss://`. */
+  readonly url: string;
+  readonly apiKey: string;
+  readonly apiSecret: SecretResult;
 }
 
 /**

@@ -98,6 +98,50 @@ export async function main(argv: readonly string[], given: CliIo): Promise<numbe
     .action(async (o: { file: string; force?: boolean }) => {
       await run(async () => (await import('./commands/init.js')).initCommand(io, o))();
     });
+  const target = ['--target <target>', 'which server: auto (local when healthy, else the fallback), local or fallback', 'auto'] as const;
+  program
+    .command('env')
+    .description('print LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET for a client (eval "$(vm env)")')
+    .argument('[service]', 'the service (default: the first with API keys, livekit)')
+    .option(...file)
+    .option(...target)
+    .option('--format <format>', 'sh, dotenv, json or fish', 'sh')
+    .action(async (service: string | undefined, o: import('./commands/env.js').EnvFlags) => {
+      await run(async () => (await import('./commands/env.js')).envCommand(io, service, o))();
+    });
+  program
+    .command('exec')
+    .description('run COMMAND with LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET in its environment')
+    .usage('[options] -- COMMAND [ARGS...]')
+    .argument('<command...>', 'the program and its arguments, after --')
+    .option(...file)
+    .option(...target)
+    .action(async (command: string[], o: { file?: string; target?: string }) => {
+      await run(async () => (await import('./commands/exec.js')).execCommand(io, command, o))();
+    });
+  program
+    .command('token')
+    .description("mint an access token with the chosen server's key (the JWT alone, or --json)")
+    .option(...file)
+    .option('--room <name>', 'the room it may join (required for join and admin)')
+    .option('--identity <id>', 'the participant identity (default vm-USER-XXXX)')
+    .option('--name <name>', 'the participant name shown to others')
+    .option('--ttl <duration>', 'how long it is valid: 30s, 10m, 6h (at most 24h)', '6h')
+    .option('--grant <list>', 'comma-separated: join, publish, subscribe, publish-data, list, create, admin', 'join,publish,subscribe,publish-data')
+    .option(...target)
+    .option('--json', 'print access_token, url, identity, name, room, grants, expires_at')
+    .action(async (o: import('../ops/token.js').TokenFlags & { file?: string; target?: string; json?: boolean }) => {
+      await run(async () => (await import('./commands/token.js')).tokenCommand(io, o))();
+    });
+  program
+    .command('rooms')
+    .description("list the chosen server's rooms through its room API (proves the keys work)")
+    .option(...file)
+    .option(...target)
+    .option('--json', 'print them as JSON')
+    .action(async (o: { file?: string; target?: string; json?: boolean }) => {
+      await run(async () => (await import('./commands/rooms.js')).roomsCommand(io, o))();
+    });
   program
     .command('logs')
     .description("print a service's log from its file (and the rotated copies); -f follows it")

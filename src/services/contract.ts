@@ -27,6 +27,7 @@ import type {
 } from '../model.js';
 import type { Facts } from '../facts/facts.js';
 import type { Host, HttpResult } from '../platform/host.js';
+import type { ClientAccess } from './client-access.js';
 import type { PlanContext } from '../plan/context.js';
 import type { FragmentWant } from '../resources/managed-fragment.js';
 import type { EnvVar } from '../resources/marked-block.js';
@@ -119,4 +120,6 @@ export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extend
    * the other declared services, for the env block. Asked only when the service is not absent.
    */
   clientFragments?(d: D, o: O, ctx: PlanContext, clients: ClientsDesired, providers: readonly EnvVar[]): FragmentWant[];
+  /** What its clients connect with (vm env, exec, token, rooms); undefined when it has none. */
+  readonly clients?: ClientAccess<D, P>;
 }

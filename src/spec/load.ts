@@ -14,7 +14,8 @@ import { MAX_SPEC_BYTES, decodeSpec, parseSpec, sizeProblem } from './parse.js';
 import { checkExposure, checkRules } from './rules.js';
 import { checkClientRules } from './rules-clients.js';
 import { checkServiceRules } from './rules-services.js';
-import { readSecretFileSync, resolveSecrets, secretRef } from './secrets.js';
+import { checkFallbackRules } from './rules-fallback.js';
+import { readSecretFileSync, resolveFallbackSecret, resolveSecrets, secretRef } from './secrets.js';
 import type { SecretFileRead } from './secrets.js';
 import { mergeProblems, validateSchema } from './validate.js';
 
@@ -98,8 +99,16 @@ function checkText(text: string, file: string, env: Env, opts: ValidateOptions, 
     return (opts.readSecretFile ?? readSecretFileSync)(path);
   };
   const secrets = resolveSecrets(parsed.spec, schema, { env, readFile });
+  const fallbackSecret = resolveFallbackSecret(parsed.spec, schema, { env, readFile });
   const deferred = deferSecrets ? secrets.problems : [];
-  const later = [...checkRules(parsed.spec, env), ...checkServiceRules(parsed.spec, env), ...checkClientRules(parsed.spec, env), ...(deferSecrets ? [] : secrets.problems), ...checkExposure(parsed.spec, secrets.values)];
+  const later = [
+    ...checkRules(parsed.spec, env),
+    ...checkServiceRules(parsed.spec, env),
+    ...checkClientRules(parsed.spec, env),
+    ...checkFallbackRules(parsed.spec),
+    ...(deferSecrets ? [] : secrets.problems),
+    ...checkExposure(parsed.spec, secrets.values),
+  ];
   const problems = mergeProblems(schema, later);
   // Deferred or not, a file with other problems is refused with all of them.
   if (problems.length > 0) throw specError(deferred.length === 0 ? problems : mergeProblems(schema, [...later, ...deferred]));
@@ -109,7 +118,7 @@ function checkText(text: string, file: string, env: Env, opts: ValidateOptions, 
     for (const p of deferred) stand.set(keyName(p.pointer), UNRESOLVED_SECRET);
     values = stand;
   }
-  const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, values);
+  const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, values, process.platform, fallbackSecret);
   const envNames = envSecretNames(parsed.spec.data);
   return {
     desired: { ...desired, ...(inputs.size === 0 ? {} : { inputs: [...inputs] }), ...(envNames.length === 0 ? {} : { secretEnv: envNames }) },

@@ -3,9 +3,10 @@
 // Pure. It trusts its input: load.ts only calls it when the schema and the rules found nothing.
 
 import { join } from 'node:path';
-import type { ClientsDesired, DesiredState, InstallMethod, KeysSpec, KindName, LiveKitDesired, LogLevel, ServiceDesired, ServiceState, SpecSource, SupervisorKind } from '../model.js';
+import type { ClientsDesired, DesiredState, InstallMethod, KeysSpec, KindName, LiveKitDesired, LiveKitFallback, SecretResult, LogLevel, ServiceDesired, ServiceState, SpecSource, SupervisorKind } from '../model.js';
 import { normaliseHttp, type WrittenHttp } from '../services/command/normalise.js';
 import { DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from './default.js';
+import { clientFallbackUrl } from './rules-fallback.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -52,17 +53,19 @@ export interface WrittenLiveKit {
   readonly dev?: boolean;
   /** Lets a weak secret or dev: true face a network; every plan warns (exposure.ts). */
   readonly allow_insecure?: boolean;
+  /** A remote LiveKit for clients when the local one is not healthy (src/ops/connection.ts). */
+  readonly fallback?: { readonly url: string; readonly api_key: string; readonly api_secret: WrittenSecret };
 }
 
 export type WrittenSecret = string | { readonly env: string } | { readonly file: string };
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** `500ms`, `30s`, `2m`, or a plain number of seconds → milliseconds; undefined if neither. */
+/** `500ms`, `30s`, `2m`, `6h`, or a plain number of seconds → milliseconds; undefined if neither. */
 export function parseDuration(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? Math.round(v * 1000) : undefined;
   if (typeof v !== 'string') return undefined;
-  const m = /^([0-9]+)(ms|s|m)$/.exec(v);
+  const m = /^([0-9]+)(ms|s|m|h)$/.exec(v);
   return m === null ? undefined : Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? NaN);
 }
 
@@ -118,7 +121,15 @@ function keys(w: WrittenLiveKit['keys'], secrets: ReadonlyMap<string, string> | 
   return { kind: 'declared', entries: Object.fromEntries(entries) };
 }
 
-function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, string> | undefined, platform: string): LiveKitDesired {
+function fallback(w: WrittenLiveKit['fallback'], resolved: SecretResult | undefined): LiveKitFallback | undefined {
+  if (w === undefined) return undefined;
+  const s = w.api_secret;
+  // load.ts resolves a reference; only a direct caller (tests) may leave it to us.
+  const apiSecret: SecretResult = typeof s === 'string' ? { ok: true, value: s } : resolved ?? { ok: false, message: "the fallback's api_secret was not resolved" };
+  return { url: clientFallbackUrl(w.url), apiKey: w.api_key, apiSecret };
+}
+
+function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, string> | undefined, platform: string, fallbackSecret?: SecretResult): LiveKitDesired {
   const d = DEFAULTS;
   const state = w.state ?? d.state;
   const inst = install(w.install, env, platform);
@@ -148,6 +159,7 @@ function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, strin
     },
     logging: { level: w.logging?.level ?? d.logLevel, maxBytes: parseSize(w.logging?.max_size) ?? d.logMaxBytes },
     health: { timeoutMs: parseDuration(w.health?.timeout) ?? d.healthTimeoutMs },
+    ...(w.fallback === undefined ? {} : { fallback: fallback(w.fallback, fallbackSecret) }),
   };
 }
 
@@ -155,13 +167,21 @@ function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, strin
  * `secrets`: key name → secret for every `{ env }`/`{ file }` key, as load.ts resolved them
  * (inline secrets are taken from `w`).
  */
-export function normalise(w: WrittenSpec, source: SpecSource, env: Env, secrets?: ReadonlyMap<string, string>, platform: string = process.platform): DesiredState {
+export function normalise(
+  w: WrittenSpec,
+  source: SpecSource,
+  env: Env,
+  secrets?: ReadonlyMap<string, string>,
+  platform: string = process.platform,
+  /** The fallback's `{ env }`/`{ file }` secret as load.ts resolved it (or why it could not). */
+  fallbackSecret?: SecretResult,
+): DesiredState {
   const tools = { expandHome: (p: string) => expandHome(p, env), parseDuration, parseSize, voicemodeHome: voicemodeHomeOf(env) };
   const services: Record<string, ServiceDesired> = {};
   for (const [name, ws] of Object.entries(w.services ?? {})) {
     if (ws === null || ws === undefined) continue;
     const kind = serviceKind(name, ws);
-    services[name] = kind === 'livekit' ? livekit(ws as WrittenLiveKit, env, secrets, platform) : normaliseHttp(name, kind, ws as WrittenHttp, tools, env);
+    services[name] = kind === 'livekit' ? livekit(ws as WrittenLiveKit, env, secrets, platform, fallbackSecret) : normaliseHttp(name, kind, ws as WrittenHttp, tools, env);
   }
   const clients = w.clients === undefined || w.clients === null ? undefined : normaliseClients(w.clients, env);
   return { source, supervisor: w.supervisor ?? DEFAULTS.supervisor, services, ...(clients === undefined ? {} : { clients }) };

@@ -198,3 +198,24 @@ function openFailure(code: string): SecretFileRead {
       return { kind: 'error', code };
   }
 }
+
+export const FALLBACK_SECRET = '/services/livekit/fallback/api_secret';
+
+/**
+ * The fallback's secret (services.livekit.fallback.api_secret), or why it cannot be had;
+ * undefined when no well-formed one is written. Unlike a key's secret, a failure here is not a
+ * problem with the file: only what hands the fallback to a client needs it (vm env, exec, token,
+ * rooms, status), so plan and apply go on without LIVEKIT_CLOUD_SECRET set. The message names
+ * the variable or file, never the value.
+ */
+export function resolveFallbackSecret(spec: ParsedSpec, schemaProblems: readonly SpecProblem[], src: SecretSource): Resolved | undefined {
+  const lk = (spec.data as { services?: { livekit?: { fallback?: { api_secret?: unknown } } } } | null)?.services?.livekit;
+  const fb = typeof lk === 'object' && lk !== null ? lk.fallback : undefined;
+  if (typeof fb !== 'object' || fb === null || Array.isArray(fb)) return undefined;
+  if (schemaProblems.some((p) => p.pointer === FALLBACK_SECRET || p.pointer.startsWith(`${FALLBACK_SECRET}/`))) return undefined;
+  const ref = secretRef(fb.api_secret);
+  if (ref === undefined) return undefined;
+  const r = resolveSecret(ref, "the fallback's api_secret", src);
+  // "plan and apply read it each time" is about key secrets; this one is read only when used.
+  return r.ok ? r : { ok: false, message: r.message.replace(/; set it where vm runs \(plan and apply read it each time\)$/, '; set it where vm runs') };
+}

@@ -8,6 +8,7 @@
 
 import { formatProblem } from '../../errors.js';
 import type { SpecProblem } from '../../model.js';
+import { clientStatus } from '../../ops/client-status.js';
 import { nodeHost } from '../../platform/node-host.js';
 import { snapshot, type Snapshot } from '../../reconcile.js';
 import { kindOf } from '../../services/registry.js';
@@ -18,9 +19,16 @@ import type { CliIo } from '../io.js';
 
 export async function statusCommand(io: CliIo, o: { file?: string; json?: boolean }): Promise<number> {
   const { desired, secretProblems } = await loadDesiredForReading({ ...(o.file === undefined ? {} : { file: o.file }), cwd: io.cwd, env: io.env });
-  const snap = await snapshot(nodeHost(io.env), desired);
+  const host = nodeHost(io.env);
+  const snap = await snapshot(host, desired);
   const secretsUnread = secretProblems.length > 0;
-  const views = snap.services.map((s) => ({ name: s.name, view: kindOf(s.desired).status(s, { secretsUnread }) }));
+  // Services with clients (LiveKit) add their URL, key name and the room API and token checks.
+  const clients = secretsUnread ? new Map() : await clientStatus(host, snap);
+  const views = snap.services.map((s) => {
+    const view = kindOf(s.desired).status(s, { secretsUnread });
+    const c = clients.get(s.name);
+    return { name: s.name, view: c === undefined ? view : { json: { ...view.json, ...c.json }, lines: [...view.lines, ...c.lines] } };
+  });
   if (o.json === true) {
     const problems = secretProblems.map((p) => ({ file: p.file, line: p.line, column: p.column, message: p.message }));
     io.stdout.write(

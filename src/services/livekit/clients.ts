@@ -7,7 +7,7 @@ import type { PlanContext } from '../../plan/context.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../resources/managed-file.js';
 import type { FragmentWant } from '../../resources/managed-fragment.js';
 import { renderBlock, type EnvVar } from '../../resources/marked-block.js';
-import { localConnection } from './connection.js';
+import { localConnection } from './local-connection.js';
 
 export const BLOCK_NAME = 'livekit';
 /** lk's project list: `projects: [{name, url, api_key, api_secret, project_id?}]`, `default_project`. */

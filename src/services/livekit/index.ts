@@ -3,6 +3,7 @@
 import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from '../../model.js';
 import type { ServiceKind } from '../contract.js';
 import { livekitClientFragments } from './clients.js';
+import { livekitClients } from './connection.js';
 import { observeLiveKit, type SlowAnswers, type VersionCache } from './observe.js';
 import { livekitPaths } from './paths.js';
 import { planLiveKit } from './plan.js';
@@ -61,6 +62,7 @@ export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPa
   },
   status: livekitStatus,
   clientFragments: livekitClientFragments,
+  clients: livekitClients,
 };
 
 function memoised<T>(memo: Map<string, unknown>, key: string, init: () => T): T {

@@ -1,0 +1,44 @@
+// Rules for services.livekit.fallback that the schema cannot express: the URL's host decides
+// whether plain ws:// or http:// is acceptable (only to this machine: the secret-bearing token
+// would otherwise cross a network in clear), and a URL carries no credentials.
+
+import type { SpecProblem } from '../model.js';
+import { show, valueAt } from './messages.js';
+import { locate } from './parse.js';
+import type { ParsedSpec } from './parse.js';
+
+const URL_POINTER = '/services/livekit/fallback/url';
+
+/** Why `url` is not an acceptable fallback URL, or undefined when it is. */
+export function fallbackUrlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `url is not a URL (got ${show(url)})`;
+  }
+  if (u.username !== '' || u.password !== '') return 'url must not carry credentials: put the key in api_key and the secret in api_secret';
+  if (u.protocol === 'wss:' || u.protocol === 'https:') return undefined;
+  if (u.protocol === 'ws:' || u.protocol === 'http:') {
+    return isLocalHost(u.hostname) ? undefined : `${u.protocol}// is only allowed for 127.0.0.0/8 or localhost (got ${u.hostname}); use wss://`;
+  }
+  return `url must start with wss:// or https:// (got ${u.protocol}//)`;
+}
+
+function isLocalHost(host: string): boolean {
+  return host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** `https://x` as clients are given it: `wss://x` (LiveKit's SDKs take either). */
+export function clientFallbackUrl(url: string): string {
+  return url.replace(/^https:/, 'wss:').replace(/^http:/, 'ws:');
+}
+
+export function checkFallbackRules(spec: ParsedSpec): SpecProblem[] {
+  const url = valueAt(spec.data, URL_POINTER);
+  if (typeof url !== 'string') return [];
+  const why = fallbackUrlProblem(url);
+  if (why === undefined) return [];
+  const { line, column } = locate(spec, URL_POINTER, 'value');
+  return [{ file: spec.file, line, column, message: `fallback ${why}`, pointer: URL_POINTER }];
+}
