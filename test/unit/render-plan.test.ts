@@ -17,6 +17,7 @@ const snap = (over: Partial<Snapshot['plan']> = {}): Snapshot =>
   ({
     roots: {},
     leftovers: [],
+    clients: { steps: [], blockers: [], warnings: [], notes: [] },
     services: [{ name: 'livekit', plan: { steps } }],
     plan: { supervisor: { kind: 'systemd', why: 'a systemd user manager answers' }, steps, blockers: [], warnings: ['lingering is off'], notes: [], ...over },
   }) as unknown as Snapshot;
