@@ -1,6 +1,6 @@
 // Per service: supervisor, binary, config, unit, running, healthy. Read-only, like plan.
 
-import type { ResourceKind } from '../../model.js';
+import type { HealthState, ResourceKind } from '../../model.js';
 import { snapshot } from '../../reconcile.js';
 import { healthUrl } from '../../services/livekit/render.js';
 import { loadContext } from '../context.js';
@@ -47,7 +47,7 @@ export async function statusCommand(io: CliIo, o: { file?: string; json?: boolea
     io.stdout.write(`${JSON.stringify({ format_version: '1', services: { livekit: status } })}\n`);
     return EXIT.ok;
   }
-  const health = lk.health.kind === 'healthy' ? 'yes' : lk.health.kind === 'starting' ? `starting (GET / → ${lk.health.status})` : `no (${lk.health.detail})`;
+  const health = describeHealth(lk.health);
   const bin = lk.binary.kind === 'present' ? lk.binary.version : lk.binary.kind === 'broken' ? `broken (${lk.binary.detail})` : 'not installed';
   const enabled = rt?.enabled === undefined ? 'no autostart (process supervisor)' : rt.enabled ? 'enabled' : 'not enabled';
   io.stdout.write(
@@ -65,4 +65,14 @@ export async function statusCommand(io: CliIo, o: { file?: string; json?: boolea
     ].join('\n'),
   );
   return EXIT.ok;
+}
+
+function describeHealth(h: HealthState): string {
+  switch (h.kind) {
+    case 'healthy': return 'yes';
+    case 'starting': return `starting (GET / → ${h.status})`;
+    case 'unhealthy': return `no (${h.detail})`;
+    // Another LiveKit answers OK too: never "yes" for an answer that is not vm's LiveKit's.
+    case 'foreign': return `no (the port is held by ${h.pid > 0 ? `pid ${h.pid} (${h.command})` : h.command}, not by vm's LiveKit)`;
+  }
 }

@@ -6,7 +6,7 @@ import type { BinaryState, FileState, HealthState, LiveKitDesired, LiveKitObserv
 import { UserError } from '../../errors.js';
 import type { Host } from '../../platform/host.js';
 import { supervisorFor } from '../../platform/supervisor.js';
-import { portHolder } from '../../platform/port-holder.js';
+import { portOwners, type PortOwner } from '../../platform/port-holder.js';
 import { parseRecord } from './ownership.js';
 import { healthUrl } from './render.js';
 import { serviceSpec } from './supervision.js';
@@ -56,10 +56,15 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     host.platform === 'linux' ? observeLingering(host) : Promise.resolve(undefined),
   ]);
   const kind = sup.supervisor.kind === 'unavailable' ? undefined : sup.supervisor.kind;
-  const [definition, holder] = await Promise.all([
+  const [definition, owners] = await Promise.all([
     kind === 'systemd' ? unitFile : kind === 'launchd' ? host.readFile(paths.plistFile) : ABSENT,
-    health.kind === 'healthy' ? Promise.resolve(undefined) : portHolder(host, d.port),
+    // LiveKit's HTTP port on its bind addresses; rtc.tcp_port on every interface (the real server
+    // binds it there, whatever bind_addresses says). Undefined without /proc (launchd on macOS):
+    // there the plain GET / answer is all vm knows, as before.
+    portOwners(host, [{ port: d.port, addresses: d.bindAddresses }, { port: d.rtc.tcpPort, addresses: [] }], sup.runtime?.running === true ? sup.runtime.pid : undefined),
   ]);
+  const holder = foreignOf(owners?.[0]);
+  const rtcHolder = foreignOf(owners?.[1]);
   return {
     supervisor: sup.supervisor,
     binary,
@@ -74,10 +79,26 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     logDirExists: logDir !== undefined,
     written,
     ...(holder === undefined ? {} : { portHolder: holder }),
+    ...(rtcHolder === undefined ? {} : { rtcPortHolder: rtcHolder }),
+    localAddresses: localAddresses(host),
     definition,
     runtime: sup.runtime,
-    health,
+    // Whatever answered GET /, it was not vm's LiveKit: health is LiveKit's own answer only.
+    health: holder === undefined ? health : { kind: 'foreign', ...holder },
   };
+}
+
+function foreignOf(o: PortOwner | undefined): { pid: number; command: string } | undefined {
+  return o?.kind === 'foreign' ? { pid: o.pid, command: o.command } : undefined;
+}
+
+/**
+ * Where LiveKit can listen here. Linux routes a loopback interface's whole subnet locally, so
+ * 127.0.0.77 binds although only 127.0.0.1 is configured; elsewhere (macOS) only the exact
+ * address does.
+ */
+function localAddresses(host: Host): string[] {
+  return host.interfaceAddresses().map((i) => (host.platform === 'linux' && i.internal && i.cidr !== null && !i.address.includes(':') ? i.cidr : i.address));
 }
 
 /**
