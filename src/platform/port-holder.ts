@@ -47,12 +47,25 @@ interface Listener {
  * Undefined where there is no /proc to ask.
  */
 export async function portOwners(host: Host, checks: readonly PortCheck[], managedPid: number | undefined): Promise<PortOwner[] | undefined> {
+  return ownersOf(host, await listening(host, checks), managedPid);
+}
+
+/** The listeners each check collides with: the part that needs no pid, so it can run early. */
+export interface Listening {
+  readonly inodes: ReadonlyArray<ReadonlySet<string>>;
+}
+
+export async function listening(host: Host, checks: readonly PortCheck[]): Promise<Listening | undefined> {
   if (host.platform !== 'linux') return undefined;
   const table = await listeners(host, new Set(checks.map((c) => c.port)));
-  if (table === undefined) return undefined;
-  const wanted = checks.map((c) => conflicting(table.get(c.port) ?? [], c.addresses));
+  return table === undefined ? undefined : { inodes: checks.map((c) => conflicting(table.get(c.port) ?? [], c.addresses)) };
+}
+
+export async function ownersOf(host: Host, l: Listening | undefined, managedPid: number | undefined): Promise<PortOwner[] | undefined> {
+  if (l === undefined) return undefined;
+  const wanted = l.inodes;
   const all = new Set(wanted.flatMap((w) => [...w]));
-  if (all.size === 0) return checks.map(() => ({ kind: 'free' }));
+  if (all.size === 0) return wanted.map(() => ({ kind: 'free' }));
 
   const ours = new Set<string>();
   if (managedPid !== undefined && managedPid > 0) {
