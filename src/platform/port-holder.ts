@@ -52,16 +52,17 @@ export async function portOwners(host: Host, checks: readonly PortCheck[], manag
 
 /** The listeners each check collides with: the part that needs no pid, so it can run early. */
 export interface Listening {
+  readonly checks: readonly PortCheck[];
   readonly inodes: ReadonlyArray<ReadonlySet<string>>;
 }
 
 export async function listening(host: Host, checks: readonly PortCheck[]): Promise<Listening | undefined> {
   if (host.platform !== 'linux') return undefined;
   const table = await listeners(host, new Set(checks.map((c) => c.port)));
-  return table === undefined ? undefined : { inodes: checks.map((c) => conflicting(table.get(c.port) ?? [], c.addresses)) };
+  return table === undefined ? undefined : { checks, inodes: checks.map((c) => conflicting(table.get(c.port) ?? [], c.addresses)) };
 }
 
-export async function ownersOf(host: Host, l: Listening | undefined, managedPid: number | undefined): Promise<PortOwner[] | undefined> {
+export async function ownersOf(host: Host, l: Listening | undefined, managedPid: number | undefined, retried = false): Promise<PortOwner[] | undefined> {
   if (l === undefined) return undefined;
   const wanted = l.inodes;
   const all = new Set(wanted.flatMap((w) => [...w]));
@@ -76,6 +77,9 @@ export async function ownersOf(host: Host, l: Listening | undefined, managedPid:
   }
   const foreign = [...all].filter((i) => !ours.has(i));
   const holders = foreign.length === 0 ? new Map<string, PortHolder>() : await holdersOf(host, new Set(foreign), managedPid);
+  // A socket nobody holds was most likely closed after the tables were read (a LiveKit exiting
+  // while the supervisor starts the next one): look once more, afresh, before calling it foreign.
+  if (!retried && foreign.some((i) => !holders.has(i))) return ownersOf(host, await listening(host, l.checks), managedPid, true);
   return wanted.map((inodes): PortOwner => {
     if (inodes.size === 0) return { kind: 'free' };
     const theirs = [...inodes].filter((i) => !ours.has(i) && holders.get(i) !== OURS);
