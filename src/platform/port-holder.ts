@@ -89,12 +89,6 @@ export async function ownersOf(host: Host, l: Listening | undefined, managedPid:
   });
 }
 
-/** Who listens on `port` at all (any address), when nobody is vm's. */
-export async function portHolder(host: Host, port: number): Promise<PortHolder | undefined> {
-  const [owner] = (await portOwners(host, [{ port, addresses: [] }], undefined)) ?? [];
-  return owner?.kind === 'foreign' ? { pid: owner.pid, command: owner.command } : undefined;
-}
-
 /** LISTEN sockets on `ports`, from /proc/net/tcp and tcp6; undefined when neither can be read. */
 async function listeners(host: Host, ports: ReadonlySet<number>): Promise<Map<number, Listener[]> | undefined> {
   const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((t) => host.readFile(t).catch(() => ({ exists: false as const }))));
