@@ -6,7 +6,7 @@
 // problem (file:line:col) and exits 1. `vm plan` and `vm apply` refuse such a file outright.
 
 import { formatProblem } from '../../errors.js';
-import type { LiveKitDesired, LiveKitObserved, ResourceKind, ServicePaths, SpecProblem, Step } from '../../model.js';
+import type { HealthState, LiveKitDesired, LiveKitObserved, ResourceKind, ServicePaths, SpecProblem, Step } from '../../model.js';
 import type { Observation } from '../../plan/plan.js';
 import { nodeHost } from '../../platform/node-host.js';
 import { snapshot, type Snapshot } from '../../reconcile.js';
@@ -81,7 +81,7 @@ function livekitStatus(io: CliIo, snap: Snapshot, d: LiveKitDesired, lk: LiveKit
     pending_steps: secretsUnread ? null : snap.plan.steps.length,
     warnings: snap.plan.warnings,
   };
-  const health = lk.health.kind === 'healthy' ? 'yes' : lk.health.kind === 'starting' ? `starting (GET / → ${lk.health.status})` : `no (${lk.health.detail})`;
+  const health = describeHealth(lk.health);
   const enabled = rt?.enabled === undefined ? 'no autostart (process supervisor)' : rt.enabled ? 'enabled' : 'not enabled';
   const steps = snap.plan.steps.length;
   const head = `livekit  (declared state: ${d.state}; supervisor: ${sup.kind === 'unavailable' ? `none: ${sup.why}` : `${sup.kind}, ${sup.why}`})`;
@@ -148,4 +148,14 @@ function leftOverJson(o: Observation): object {
   const files = o.orphans ?? [];
   if (rt?.running !== true && files.length === 0) return {};
   return { left_over: { livekit: { running: { active: rt?.running ?? false, pid: rt?.running === true ? rt.pid : null, state: rt?.state ?? 'unknown' }, files } } };
+}
+
+function describeHealth(h: HealthState): string {
+  switch (h.kind) {
+    case 'healthy': return 'yes';
+    case 'starting': return `starting (GET / → ${h.status})`;
+    case 'unhealthy': return `no (${h.detail})`;
+    // Another LiveKit answers OK too: never "yes" for an answer that is not vm's LiveKit's.
+    case 'foreign': return `no (the port is held by ${h.pid > 0 ? `pid ${h.pid} (${h.command})` : h.command}, not by vm's LiveKit)`;
+  }
 }

@@ -6,7 +6,7 @@ import type { BinaryState, FileState, HealthState, LiveKitDesired, LiveKitObserv
 import { UserError } from '../../errors.js';
 import type { Host } from '../../platform/host.js';
 import { supervisorFor } from '../../platform/supervisor.js';
-import { portHolder } from '../../platform/port-holder.js';
+import { listening, ownersOf, type PortOwner } from '../../platform/port-holder.js';
 import { parseRecord } from './ownership.js';
 import { healthUrl } from './render.js';
 import { serviceSpec } from './supervision.js';
@@ -40,7 +40,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
   // One round of concurrent probes: the systemd unit file, vm's record and lingering are read
   // before the supervisor is known (they are cheap, and systemd is the common case), so the plan
   // waits for one round trip, not two.
-  const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health, unitFile, written, lingering] = await Promise.all([
+  const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health, unitFile, written, lingering, listeners] = await Promise.all([
     observeSupervisor(host, wanted, (kind) => serviceSpec(d, paths, kind, binaryPath)),
     observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script', versions, paths.versionRecord),
     host.readdir(paths.versionsDir).then((names) => names.filter((n) => VERSION_DIR.test(n))),
@@ -54,12 +54,19 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     host.readFile(paths.unitFile),
     host.readFile(paths.writtenRecord).then(parseRecord),
     host.platform === 'linux' ? observeLingering(host) : Promise.resolve(undefined),
+    // Who listens on LiveKit's HTTP port (on its bind addresses) and on rtc.tcp_port (on every
+    // interface: the real server binds it there, whatever bind_addresses says). Read now; whether
+    // that is vm's LiveKit needs its pid, below. Undefined without /proc (launchd on macOS):
+    // there the plain GET / answer is all vm knows, as before.
+    listening(host, [{ port: d.port, addresses: d.bindAddresses }, { port: d.rtc.tcpPort, addresses: [] }]),
   ]);
   const kind = sup.supervisor.kind === 'unavailable' ? undefined : sup.supervisor.kind;
-  const [definition, holder] = await Promise.all([
+  const [definition, owners] = await Promise.all([
     kind === 'systemd' ? unitFile : kind === 'launchd' ? host.readFile(paths.plistFile) : ABSENT,
-    health.kind === 'healthy' ? Promise.resolve(undefined) : portHolder(host, d.port),
+    ownersOf(host, listeners, sup.runtime?.running === true ? sup.runtime.pid : undefined),
   ]);
+  const holder = foreignOf(owners?.[0]);
+  const rtcHolder = foreignOf(owners?.[1]);
   return {
     supervisor: sup.supervisor,
     binary,
@@ -74,10 +81,26 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     logDirExists: logDir !== undefined,
     written,
     ...(holder === undefined ? {} : { portHolder: holder }),
+    ...(rtcHolder === undefined ? {} : { rtcPortHolder: rtcHolder }),
+    localAddresses: localAddresses(host),
     definition,
     runtime: sup.runtime,
-    health,
+    // Whatever answered GET /, it was not vm's LiveKit: health is LiveKit's own answer only.
+    health: holder === undefined ? health : { kind: 'foreign', ...holder },
   };
+}
+
+function foreignOf(o: PortOwner | undefined): { pid: number; command: string } | undefined {
+  return o?.kind === 'foreign' ? { pid: o.pid, command: o.command } : undefined;
+}
+
+/**
+ * Where LiveKit can listen here. Linux routes a loopback interface's whole subnet locally, so
+ * 127.0.0.77 binds although only 127.0.0.1 is configured; elsewhere (macOS) only the exact
+ * address does.
+ */
+function localAddresses(host: Host): string[] {
+  return host.interfaceAddresses().map((i) => (host.platform === 'linux' && i.internal && i.cidr !== null && !i.address.includes(':') ? i.cidr : i.address));
 }
 
 /**

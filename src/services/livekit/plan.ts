@@ -8,6 +8,7 @@
 
 import type { Effect, FileState, LiveKitDesired, LiveKitObserved, ResourceKind, ServicePaths, ServiceSpec, Step, StepAction, SupervisorKind, SupervisorVerb } from '../../model.js';
 import { describeYamlChange } from '../../plan/describe-change.js';
+import { inCidr, ipBytes, isWildcard, sameIp } from '../../ip.js';
 import { basename } from 'node:path';
 import { GENERATED_API_KEY } from '../../spec/default.js';
 import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from './keys.js';
@@ -153,10 +154,18 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
     if (rt.running) add('running', 'stop', `state: stopped, but pid ${rt.pid} is running`, supervise(kind, 'stop', svc));
     return out;
   }
-  const holder = o.portHolder;
-  if (holder !== undefined && !(rt.running && holder.pid === rt.pid)) {
-    // LiveKit would print "address already in use" and exit 0: say who holds the port instead.
-    out.blockers.push(`port ${d.port} is in use by ${holder.pid > 0 ? `pid ${holder.pid} (${holder.command})` : holder.command}: LiveKit cannot listen there; stop that process or choose another port`);
+  // LiveKit would print "address already in use" and exit 0: say who holds the port instead. A
+  // foreign LiveKit there answers GET / with OK, so without this a start would look healthy.
+  const taken = [
+    { holder: o.portHolder ?? (o.health.kind === 'foreign' ? o.health : undefined), what: `port ${d.port}`, fix: 'another port' },
+    { holder: o.rtcPortHolder, what: `rtc.tcp_port ${d.rtc.tcpPort}`, fix: 'another rtc.tcp_port' },
+  ].filter((t) => t.holder !== undefined && !(rt.running && t.holder.pid === rt.pid));
+  if (taken.length > 0) {
+    for (const { holder, what, fix } of taken) {
+      const who = holder === undefined ? '' : holder.pid > 0 ? `pid ${holder.pid} (${holder.command})` : holder.command;
+      out.blockers.push(`${what} is in use by ${who}, not by vm's LiveKit: LiveKit cannot listen there; stop that process or choose ${fix}`);
+    }
+    out.blockers.push(...unbindable(d, o));
     return out;
   }
   if (rt.running && restartBecause.length === 0) restartBecause.push(...staleness(o, rt.startedAtMs, rt.pid));
@@ -175,7 +184,22 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
   } else if (o.health.kind === 'starting') {
     add('healthy', 'wait-healthy', `still starting (GET / → ${o.health.status}); ${waitWhy}`, wait);
   }
+  // A missing bind address fails only a start: a LiveKit already listening keeps its sockets.
+  const starts = out.steps.some((s) => s.resource === 'running' || s.resource === 'healthy');
+  (starts ? out.blockers : out.warnings).push(...unbindable(d, o).map((w) => (starts ? w : `${w} (LiveKit runs now, but would not start again)`)));
   return out;
+}
+
+/** bind_addresses this machine has no interface for: LiveKit fails with "cannot assign requested address". */
+function unbindable(d: LiveKitDesired, o: LiveKitObserved): string[] {
+  const local = o.localAddresses;
+  if (local === undefined) return [];
+  const missing = d.bindAddresses.filter((a) => {
+    const b = ipBytes(a);
+    return b !== undefined && !isWildcard(b) && !local.some((l) => (l.includes('/') ? inCidr(b, l) : sameIp(b, ipBytes(l) ?? [])));
+  });
+  const have = local.map((l) => l.replace(/\/\d+$/, '')).join(', ');
+  return missing.map((a) => `bind_addresses: ${a} is not an address of this machine (its interfaces have ${have}): LiveKit cannot listen there; use one of those, or 0.0.0.0 for every interface`);
 }
 
 function supervise(kind: SupervisorKind, verb: SupervisorVerb, service: ServiceSpec): Effect {
