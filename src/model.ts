@@ -236,7 +236,12 @@ export type HealthState =
   | { readonly kind: 'healthy' }
   /** LiveKit answers 406 while its node stats are stale, right after start. */
   | { readonly kind: 'starting'; readonly status: number }
-  | { readonly kind: 'unhealthy'; readonly detail: string };
+  | { readonly kind: 'unhealthy'; readonly detail: string }
+  /**
+   * Something answers on the port, but it is not vm's LiveKit (nor a child of it): another
+   * LiveKit answers `OK` just as well. Never counts as healthy. pid 0: a process vm cannot inspect.
+   */
+  | { readonly kind: 'foreign'; readonly pid: number; readonly command: string };
 
 /** The supervisor vm uses here, and why; or why the one the file asks for cannot be used. */
 export type SupervisorState =
@@ -285,8 +290,15 @@ export interface LiveKitObserved {
   readonly logDirExists: boolean;
   /** vm's record of what it last wrote (a salted digest per managed file). */
   readonly written: WrittenRecord;
-  /** When LiveKit is not healthy: who listens on its port, if anyone. */
+  /** Who listens on LiveKit's port when that is not vm's LiveKit (Linux; unknown elsewhere). */
   readonly portHolder?: { readonly pid: number; readonly command: string } | undefined;
+  /** The same for rtc.tcp_port: LiveKit exits 0 with "address already in use" when it is taken. */
+  readonly rtcPortHolder?: { readonly pid: number; readonly command: string } | undefined;
+  /**
+   * Where this machine can listen: each interface address, and on Linux a loopback interface's
+   * whole subnet as a CIDR (all of 127.0.0.0/8 is local there). Undefined when not observed.
+   */
+  readonly localAddresses?: readonly string[] | undefined;
   readonly health: HealthState;
 }
 
@@ -313,6 +325,8 @@ export interface HttpObserved {
   readonly logDirExists: boolean;
   readonly written: WrittenRecord;
   readonly portHolder?: { readonly pid: number; readonly command: string } | undefined;
+  /** Where this machine can listen (see LiveKitObserved.localAddresses). */
+  readonly localAddresses?: readonly string[] | undefined;
   readonly health: HealthState;
 }
 

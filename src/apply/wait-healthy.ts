@@ -1,9 +1,13 @@
 // Waits until LiveKit answers `GET /` with 200 OK. livekit-server exits 0 after printing a config
 // error and its supervisor then restarts it, so an exit status proves nothing: we also watch for
 // the process going away, and fail fast instead of waiting out the timeout.
+//
+// An OK counts only when it is vm's LiveKit that listens: another LiveKit on the port (an old
+// Voice Mode, `brew services`) answers OK too, while ours exits with "address already in use".
 
 import type { HealthCheck, HealthState, ServiceSpec, SupervisorKind } from '../model.js';
 import type { Host } from '../platform/host.js';
+import { portOwners } from '../platform/port-holder.js';
 import { supervisorFor } from '../platform/supervisor.js';
 import { observeHealth } from '../resources/health.js';
 
@@ -22,11 +26,17 @@ export async function waitHealthy(host: Host, url: string, check: HealthCheck, k
   for (;;) {
     if (signal?.aborted === true) return cut();
     last = await observeHealth(host, url, check, Math.min(1_000, timeoutMs));
-    if (last.kind === 'healthy') return { ok: true, ms: host.now() - start };
     const rt = await supervisor.observe(host, svc).catch(() => undefined);
-    if (rt !== undefined && !rt.running) return { ok: false, why: `${svc.title ?? svc.name} exited while starting (${rt.state})` };
+    const title = svc.title ?? svc.name;
+    if (rt !== undefined && !rt.running) return { ok: false, why: `${title} exited while starting (${rt.state})${last.kind === 'healthy' ? `; GET ${url} was answered by another process` : ''}` };
+    if (last.kind === 'healthy') {
+      // Unknown supervisor state (rt undefined): nothing to compare with, take the answer as before.
+      const foreign = rt === undefined ? undefined : await answeredByOther(host, url, rt.pid);
+      if (foreign !== undefined) return { ok: false, why: `GET ${url} was answered by ${foreign}, not by vm's ${title} (pid ${rt?.pid}): stop that process or choose another port` };
+      return { ok: true, ms: host.now() - start };
+    }
     if (host.now() - start >= timeoutMs) {
-      const seen = last.kind === 'starting' ? `still answering ${last.status} (not ready)` : last.detail;
+      const seen = last.kind === 'starting' ? `still answering ${last.status} (not ready)` : last.kind === 'foreign' ? `answered by pid ${last.pid}` : last.detail;
       return { ok: false, why: `not healthy within ${timeoutMs / 1000}s: ${seen}` };
     }
     await abortableSleep(host, POLL_MS, signal);
@@ -43,4 +53,13 @@ function abortableSleep(host: Host, ms: number, signal: AbortSignal | undefined)
     signal.addEventListener('abort', done, { once: true });
     void host.sleep(ms).then(done);
   });
+}
+
+/** "pid N (command)" when the listener behind `url` is not `pid` or a child of it. */
+async function answeredByOther(host: Host, url: string, pid: number): Promise<string | undefined> {
+  const u = new URL(url);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  const [owner] = (await portOwners(host, [{ port, addresses: [u.hostname.replace(/^\[|\]$/g, '')] }], pid)) ?? [];
+  if (owner?.kind !== 'foreign') return undefined;
+  return owner.pid > 0 ? `pid ${owner.pid} (${owner.command})` : owner.command;
 }

@@ -69,6 +69,8 @@ function describeHealth(h: HealthState, where: string): string {
       return `still starting (GET / answered ${h.status}) on ${where}`;
     case 'unhealthy':
       return h.detail === 'ECONNREFUSED' ? `connection refused on ${where}` : `${h.detail} on ${where}`;
+    case 'foreign':
+      return `${where} is held by pid ${h.pid} (${h.command}), not by vm's server`;
   }
 }
 

@@ -72,6 +72,20 @@ export interface Host {
   /** One HTTP(S) GET, redirects not followed; never throws. */
   httpGet(url: string, timeoutMs: number): Promise<HttpResult>;
 
+  /**
+   * The addresses of this machine's network interfaces (os.networkInterfaces()), to tell a bind
+   * address LiveKit can listen on from one it cannot ("cannot assign requested address").
+   */
+  interfaceAddresses(): readonly InterfaceAddress[];
+
   now(): number;
   sleep(ms: number): Promise<void>;
+}
+
+export interface InterfaceAddress {
+  readonly address: string;
+  /** "127.0.0.1/8"; null when the system does not say. */
+  readonly cidr: string | null;
+  /** A loopback interface. */
+  readonly internal: boolean;
 }

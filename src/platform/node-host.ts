@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs/promises';
 import { request } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { dirname, basename, join } from 'node:path';
 import type { FileState } from '../model.js';
 import type { ExecResult, Host, HttpResult, PathStat } from './host.js';
@@ -39,6 +40,7 @@ export function nodeHost(env: Readonly<Record<string, string | undefined>> = pro
     exec: (file, args, opts) => exec(file, args, { ...opts, env: { ...env, ...opts?.env } }),
     systemdUnitProperties: (unit, props) => unitPropertiesOverBus(env['XDG_RUNTIME_DIR'], unit, props),
     httpGet,
+    interfaceAddresses: () => Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => ({ address: i.address, cidr: i.cidr, internal: i.internal }))),
     now: () => Date.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   };

@@ -24,3 +24,18 @@ export function classifyHealth(check: HealthCheck, r: HttpResult): HealthState {
 export async function observeHealth(host: Host, url: string, check: HealthCheck, timeoutMs = 1_000): Promise<HealthState> {
   return classifyHealth(check, await host.httpGet(url, timeoutMs));
 }
+
+/** How `vm status` says it: "yes", "starting (GET / → 406)", "no (connection refused)". */
+export function describeHealth(h: HealthState, request: string, title: string): string {
+  switch (h.kind) {
+    case 'healthy':
+      return 'yes';
+    case 'starting':
+      return `starting (${request} → ${h.status})`;
+    case 'unhealthy':
+      return `no (${h.detail})`;
+    // Another server answers too: never "yes" for an answer that is not vm's own service's.
+    case 'foreign':
+      return `no (the port is held by ${h.pid > 0 ? `pid ${h.pid} (${h.command})` : h.command}, not by vm's ${title})`;
+  }
+}

@@ -9,6 +9,7 @@
 
 import type { Effect, FileState, HealthCheck, HealthState, ResourceKind, RuntimeState, ServiceName, ServicePaths, ServiceSpec, ServiceState, StepAction, SupervisorKind, SupervisorVerb } from '../model.js';
 import type { ServicePlan } from '../services/contract.js';
+import type { Holder } from './listening.js';
 import { DEFINITION_DIR_MODE, DEFINITION_FILE_MODE, fileProblem, planWrite, PRIVATE_DIR_MODE, type Ownership } from './managed-file.js';
 
 export interface SupervisedInput {
@@ -27,8 +28,14 @@ export interface SupervisedInput {
     readonly definition: FileState;
     readonly logDirMode: number | undefined;
     readonly health: HealthState;
-    readonly portHolder?: { readonly pid: number; readonly command: string } | undefined;
   };
+  /**
+   * Ports the service needs and who holds each when that is not the managed process: a blocker
+   * before anything starts (the program would exit with "address already in use").
+   */
+  readonly taken: ReadonlyArray<{ readonly holder: Holder | undefined; readonly what: string; readonly fix: string }>;
+  /** Bind addresses this machine does not have (resources/listening.ts). */
+  readonly unbindable: readonly string[];
   readonly logDir: string;
   readonly health: { readonly url: string; readonly check: HealthCheck; readonly timeoutMs: number };
   /** Why the running process no longer matches what is on disk (files the kind rewrites). */
@@ -76,10 +83,16 @@ export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Owners
     if (rt.running) add('running', 'stop', `state: stopped, but pid ${rt.pid} is running`, supervise(kind, 'stop', svc));
     return;
   }
-  const holder = i.observed.portHolder;
-  if (holder !== undefined && !(rt.running && holder.pid === rt.pid)) {
-    // The program would fail to listen (livekit-server prints "address already in use" and exits 0).
-    out.blockers.push(`port ${i.port} is in use by ${holder.pid > 0 ? `pid ${holder.pid} (${holder.command})` : holder.command}: ${i.title} cannot listen there; stop that process or choose another port`);
+  // The program would fail to listen (livekit-server prints "address already in use" and exits
+  // 0): say who holds the port instead. A foreign server there answers the health check, so
+  // without this a start would look healthy.
+  const taken = i.taken.filter((t) => t.holder !== undefined && !(rt.running && t.holder.pid === rt.pid));
+  if (taken.length > 0) {
+    for (const { holder, what, fix } of taken) {
+      const who = holder === undefined ? '' : holder.pid > 0 ? `pid ${holder.pid} (${holder.command})` : holder.command;
+      out.blockers.push(`${what} is in use by ${who}, not by vm's ${i.title}: ${i.title} cannot listen there; stop that process or choose ${fix}`);
+    }
+    out.blockers.push(...i.unbindable);
     return;
   }
   if (rt.running && restartBecause.length === 0) restartBecause.push(...staleness(i.uses, rt.startedAtMs, rt.pid));
@@ -99,6 +112,9 @@ export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Owners
   } else if (health.kind === 'starting') {
     add('healthy', 'wait-healthy', `still starting (GET ${new URL(i.health.url).pathname} → ${health.status}); ${waitWhy}`, wait);
   }
+  // A missing bind address fails only a start: a process already listening keeps its sockets.
+  const starts = out.steps.some((s) => s.resource === 'running' || s.resource === 'healthy');
+  (starts ? out.blockers : out.warnings).push(...i.unbindable.map((w) => (starts ? w : `${w} (${i.title} runs now, but would not start again)`)));
 }
 
 export function supervise(kind: SupervisorKind, verb: SupervisorVerb, service: ServiceSpec): Effect {

@@ -139,17 +139,18 @@ describe.skipIf(!userManagerAvailable())('the LiveKit lifecycle under systemd', 
     expect(await health()).toBe('200 OK');
   });
 
-  it('a config change that makes LiveKit print an error and exit 0 is rolled back', async () => {
-    // Its RTC TCP port already in use: livekit-server prints the error and exits 0 (FACTS.md).
+  it('a process on the new rtc.tcp_port is named, with its pid, before anything changes', async () => {
+    // LiveKit would print "address already in use" and exit 0 (FACTS.md): vm refuses to start it.
     const blocker: Server = createServer();
     const [busy] = (await freePorts(1)) as [number];
     await new Promise<void>((r) => blocker.listen(busy, '127.0.0.1', r));
     try {
+      const before = await readFile(`${lkDir}/livekit.yaml`, 'utf8');
       const r = await apply({ version: '1.9.1', tcpPort: busy });
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('LiveKit exited while starting');
-      expect(r.stderr).toContain('rolled back');
-      expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toContain(`tcp_port: ${tcpPort}`);
+      expect(r.stdout + r.stderr).toContain(`rtc.tcp_port ${busy} is in use by pid ${process.pid}`);
+      expect(await readFile(`${lkDir}/livekit.yaml`, 'utf8')).toBe(before);
+      expect(before).toContain(`tcp_port: ${tcpPort}`);
       expect(await health()).toBe('200 OK');
     } finally {
       blocker.close();

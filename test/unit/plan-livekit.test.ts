@@ -382,13 +382,60 @@ describe('never losing what a person wrote', () => {
   it('a foreign process on the port blocks the plan, named with its pid', () => {
     const o = converged(desired(), { runtime: stopped, health: { kind: 'unhealthy', detail: 'GET / answered 404' }, portHolder: { pid: 777, command: 'python3 -m http.server 7880' } });
     const p = planLiveKit(desired(), o, paths, ctx);
-    expect(p.blockers).toEqual(['port 7880 is in use by pid 777 (python3 -m http.server 7880): LiveKit cannot listen there; stop that process or choose another port']);
+    expect(p.blockers).toEqual(["port 7880 is in use by pid 777 (python3 -m http.server 7880), not by vm's LiveKit: LiveKit cannot listen there; stop that process or choose another port"]);
+    expect(p.steps.some((s) => s.action === 'start')).toBe(false);
+  });
+
+  it('another LiveKit answering OK on the port is not health: the plan is blocked, naming its pid', () => {
+    // What observe sees when an old Voice Mode LiveKit holds the port and vm's has exited.
+    const other = { pid: 919, command: 'livekit-server --config /home/u/.voicemode/old.yaml' };
+    const o = converged(desired(), { runtime: { ...stopped, state: 'stale pid file (pid 4242 is gone)' }, health: { kind: 'foreign', ...other }, portHolder: other });
+    const p = planLiveKit(desired(), o, paths, ctx);
+    expect(p.blockers).toEqual([`port 7880 is in use by pid 919 (${other.command}), not by vm's LiveKit: LiveKit cannot listen there; stop that process or choose another port`]);
+    expect(p.steps.some((s) => s.resource === 'running' || s.resource === 'healthy')).toBe(false);
+  });
+
+  it('a foreign answer blocks even while vm thinks its own LiveKit runs', () => {
+    const o = converged(desired(), { health: { kind: 'foreign', pid: 919, command: 'livekit-server' } });
+    expect(planLiveKit(desired(), o, paths, ctx).blockers).toEqual(["port 7880 is in use by pid 919 (livekit-server), not by vm's LiveKit: LiveKit cannot listen there; stop that process or choose another port"]);
+  });
+
+  it('a foreign holder of rtc.tcp_port blocks the start', () => {
+    const o = converged(desired(), { runtime: stopped, health: { kind: 'unhealthy', detail: 'connection refused' }, rtcPortHolder: { pid: 555, command: 'nc -l 7881' } });
+    const p = planLiveKit(desired(), o, paths, ctx);
+    expect(p.blockers).toEqual(["rtc.tcp_port 7881 is in use by pid 555 (nc -l 7881), not by vm's LiveKit: LiveKit cannot listen there; stop that process or choose another rtc.tcp_port"]);
     expect(p.steps.some((s) => s.action === 'start')).toBe(false);
   });
 
   it('LiveKit itself on its port is not a foreign holder', () => {
     const o = converged(desired(), { health: { kind: 'starting', status: 406 }, portHolder: { pid: 4242, command: 'livekit-server --config x' } });
     expect(planLiveKit(desired(), o, paths, ctx).blockers).toEqual([]);
+  });
+});
+
+describe('bind addresses this machine does not have', () => {
+  const local = ['127.0.0.1/8', '::1', '192.168.1.20', 'fe80::1'];
+  const stoppedO = (d: LiveKitDesired) => converged(d, { runtime: stopped, health: { kind: 'unhealthy', detail: 'connection refused' }, localAddresses: local });
+
+  it('block a start, naming the address and what the machine has', () => {
+    const d = desired({ bindAddresses: ['127.0.0.1', '192.0.2.1'] });
+    const p = planLiveKit(d, stoppedO(d), paths, ctx);
+    expect(p.blockers).toEqual(['bind_addresses: 192.0.2.1 is not an address of this machine (its interfaces have 127.0.0.1, ::1, 192.168.1.20, fe80::1): LiveKit cannot listen there; use one of those, or 0.0.0.0 for every interface']);
+  });
+
+  it('accept every interface, any loopback address Linux routes locally, and another spelling of an address', () => {
+    for (const bindAddresses of [['0.0.0.0'], ['::'], ['127.0.0.77'], ['0:0::1'], ['192.168.1.20', '::1']]) {
+      const d = desired({ bindAddresses });
+      expect(planLiveKit(d, stoppedO(d), paths, ctx).blockers, bindAddresses.join()).toEqual([]);
+    }
+  });
+
+  it('only warn when LiveKit already runs and nothing restarts it', () => {
+    const d = desired({ bindAddresses: ['192.0.2.1'] });
+    const p = planLiveKit(d, converged(d, { localAddresses: local }), paths, ctx);
+    expect(p.steps).toEqual([]);
+    expect(p.blockers).toEqual([]);
+    expect(p.warnings.some((w) => w.includes('bind_addresses: 192.0.2.1 is not an address of this machine') && w.includes('would not start again'))).toBe(true);
   });
 });
 

@@ -4,14 +4,15 @@
 import type { HttpObserved, HttpServiceDesired, PathPresence } from '../../model.js';
 import type { Facts } from '../../facts/facts.js';
 import type { Host } from '../../platform/host.js';
-import { portHolder } from '../../platform/port-holder.js';
+import { listening, ownersOf } from '../../platform/port-holder.js';
+import { foreignOf, localAddresses } from '../../resources/listening.js';
 import { observeHealth } from '../../resources/health.js';
 import { parseRecord } from '../../resources/ownership.js';
 import type { HttpPaths } from './paths.js';
 import { httpHealthUrl, httpServiceSpec } from './spec.js';
 
 export async function observeHttp(host: Host, d: HttpServiceDesired, paths: HttpPaths, facts: Facts): Promise<HttpObserved> {
-  const [sup, program, workingDir, model, modelsDir, unitFile, logDir, written, health, lingering] = await Promise.all([
+  const [sup, program, workingDir, model, modelsDir, unitFile, logDir, written, health, lingering, listeners] = await Promise.all([
     facts.supervise((kind) => httpServiceSpec(d, paths, kind)),
     presence(host, d.program),
     d.workingDir === undefined ? Promise.resolve(undefined) : presence(host, d.workingDir),
@@ -22,12 +23,15 @@ export async function observeHttp(host: Host, d: HttpServiceDesired, paths: Http
     host.readFile(paths.writtenRecord).then(parseRecord),
     observeHealth(host, httpHealthUrl(d), 'http'),
     facts.lingering(),
+    // Who listens on its port: whether that is vm's process needs its pid, below (Linux only).
+    listening(host, [{ port: d.port, addresses: d.bindAddresses }]),
   ]);
   const kind = sup.supervisor.kind === 'unavailable' ? undefined : sup.supervisor.kind;
-  const [definition, holder] = await Promise.all([
+  const [definition, owners] = await Promise.all([
     kind === 'systemd' ? unitFile : kind === 'launchd' ? host.readFile(paths.plistFile) : ({ exists: false } as const),
-    health.kind === 'healthy' ? Promise.resolve(undefined) : portHolder(host, d.port),
+    ownersOf(host, listeners, sup.runtime?.running === true ? sup.runtime.pid : undefined),
   ]);
+  const holder = foreignOf(owners?.[0]);
   return {
     kind: 'http',
     supervisor: sup.supervisor,
@@ -42,7 +46,9 @@ export async function observeHttp(host: Host, d: HttpServiceDesired, paths: Http
     logDirExists: logDir !== undefined,
     written,
     ...(holder === undefined ? {} : { portHolder: holder }),
-    health,
+    localAddresses: localAddresses(host),
+    // Whatever answered, it was not vm's process: health is the service's own answer only.
+    health: holder === undefined ? health : { kind: 'foreign', ...holder },
   };
 }
 

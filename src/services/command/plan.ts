@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import type { Effect, HttpObserved, HttpServiceDesired, ResourceKind, StepAction } from '../../model.js';
 import type { PlanContext } from '../../plan/context.js';
 import type { Ownership } from '../../resources/managed-file.js';
+import { unbindable } from '../../resources/listening.js';
 import { planSupervised, supervise } from '../../resources/supervised.js';
 import type { ServicePlan } from '../contract.js';
 import type { HttpPaths } from './paths.js';
@@ -74,10 +75,12 @@ export function planHttp(d: HttpServiceDesired, o: HttpObserved, paths: HttpPath
       kind,
       svc,
       definition: renderHttpDefinition(kind, svc, ctx.templates.service),
-      observed: { runtime: o.runtime, definition: o.definition, logDirMode: o.logDirMode, health: o.health, portHolder: o.portHolder },
+      observed: { runtime: o.runtime, definition: o.definition, logDirMode: o.logDirMode, health: o.health },
       logDir: paths.logDir,
       health: { url: httpHealthUrl(d), check: 'http', timeoutMs: d.health.timeoutMs },
       restartBecause,
+      taken: [{ holder: o.portHolder ?? (o.health.kind === 'foreign' ? o.health : undefined), what: `port ${d.port}`, fix: 'another port' }],
+      unbindable: unbindable(d.name, d.bindAddresses, o.localAddresses),
       uses: [
         ['program', o.program.exists && o.program.kind === 'file' ? o.program.mtimeMs : undefined],
         ['model', o.model?.exists === true ? o.model.mtimeMs : undefined],

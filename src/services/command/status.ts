@@ -1,6 +1,7 @@
 // `vm status` for a supervised HTTP service. Read-only.
 
 import type { HttpObserved, HttpServiceDesired, ResourceKind } from '../../model.js';
+import { describeHealth } from '../../resources/health.js';
 import type { ServiceSnapshot, ServiceStatusView } from '../contract.js';
 import type { HttpPaths } from './paths.js';
 import { httpHealthUrl } from './spec.js';
@@ -31,7 +32,7 @@ export function httpStatus(s: ServiceSnapshot<HttpServiceDesired, HttpObserved, 
     pending_steps: s.plan.steps.length,
     warnings: s.plan.warnings,
   };
-  const health = o.health.kind === 'healthy' ? 'yes' : o.health.kind === 'starting' ? `starting (GET → ${o.health.status})` : `no (${o.health.detail})`;
+  const health = describeHealth(o.health, `GET ${d.health.path}`, d.name);
   const enabled = rt?.enabled === undefined ? 'no autostart (process supervisor)' : rt.enabled ? 'enabled' : 'not enabled';
   const unit = gone ? (o.definition.exists ? 'still present' : 'removed') : json.unit.up_to_date ? 'up to date' : 'out of date';
   const lines = [

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { BinaryState, FileState, HealthState, LiveKitDesired, LiveKitObserved, LiveKitPaths } from '../../model.js';
 import type { Facts } from '../../facts/facts.js';
 import type { Host } from '../../platform/host.js';
-import { portHolder } from '../../platform/port-holder.js';
+import { listening, ownersOf } from '../../platform/port-holder.js';
+import { foreignOf, localAddresses } from '../../resources/listening.js';
 import { observeHealth } from '../../resources/health.js';
 import { parseRecord } from '../../resources/ownership.js';
 import { healthUrl } from './render.js';
@@ -40,7 +41,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: LiveK
   // One round of concurrent probes: the systemd unit file, vm's record and lingering are read
   // before the supervisor is known (they are cheap, and systemd is the common case), so the plan
   // waits for one round trip, not two.
-  const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health, unitFile, written, lingering] = await Promise.all([
+  const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health, unitFile, written, lingering, listeners] = await Promise.all([
     facts.supervise((kind) => serviceSpec(d, paths, kind, binaryPath)),
     observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script', versions, paths.versionRecord),
     host.readdir(paths.versionsDir).then((names) => names.filter((n) => VERSION_DIR.test(n))),
@@ -54,12 +55,19 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: LiveK
     host.readFile(paths.unitFile),
     host.readFile(paths.writtenRecord).then(parseRecord),
     facts.lingering(),
+    // Who listens on LiveKit's HTTP port (on its bind addresses) and on rtc.tcp_port (on every
+    // interface: the real server binds it there, whatever bind_addresses says). Read now; whether
+    // that is vm's LiveKit needs its pid, below. Undefined without /proc (launchd on macOS):
+    // there the plain GET / answer is all vm knows, as before.
+    listening(host, [{ port: d.port, addresses: d.bindAddresses }, { port: d.rtc.tcpPort, addresses: [] }]),
   ]);
   const kind = sup.supervisor.kind === 'unavailable' ? undefined : sup.supervisor.kind;
-  const [definition, holder] = await Promise.all([
+  const [definition, owners] = await Promise.all([
     kind === 'systemd' ? unitFile : kind === 'launchd' ? host.readFile(paths.plistFile) : ABSENT,
-    health.kind === 'healthy' ? Promise.resolve(undefined) : portHolder(host, d.port),
+    ownersOf(host, listeners, sup.runtime?.running === true ? sup.runtime.pid : undefined),
   ]);
+  const holder = foreignOf(owners?.[0]);
+  const rtcHolder = foreignOf(owners?.[1]);
   return {
     kind: 'livekit',
     supervisor: sup.supervisor,
@@ -75,9 +83,12 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: LiveK
     logDirExists: logDir !== undefined,
     written,
     ...(holder === undefined ? {} : { portHolder: holder }),
+    ...(rtcHolder === undefined ? {} : { rtcPortHolder: rtcHolder }),
+    localAddresses: localAddresses(host),
     definition,
     runtime: sup.runtime,
-    health,
+    // Whatever answered GET /, it was not vm's LiveKit: health is LiveKit's own answer only.
+    health: holder === undefined ? health : { kind: 'foreign', ...holder },
   };
 }
 

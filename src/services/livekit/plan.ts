@@ -9,8 +9,10 @@
 import type { Effect, LiveKitDesired, LiveKitObserved, LiveKitPaths, ResourceKind, StepAction } from '../../model.js';
 import type { PlanContext } from '../../plan/context.js';
 import { describeYamlChange } from '../../plan/describe-change.js';
+import { inCidr, ipBytes, isWildcard, sameIp } from '../../ip.js';
 import { basename } from 'node:path';
 import { fileProblem, octal, planWrite, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type ManagedFile, type Ownership } from '../../resources/managed-file.js';
+import { unbindable } from '../../resources/listening.js';
 import { planSupervised } from '../../resources/supervised.js';
 import { GENERATED_API_KEY } from '../../spec/default.js';
 import { exposureWarnings } from '../../spec/exposure.js';
@@ -96,7 +98,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
       kind,
       svc,
       definition: renderDefinition(kind, svc, ctx.templates.livekit),
-      observed: { runtime: o.runtime, definition: o.definition, logDirMode: o.logDirMode, health: o.health, portHolder: o.portHolder },
+      observed: { runtime: o.runtime, definition: o.definition, logDirMode: o.logDirMode, health: o.health },
       logDir: paths.logDir,
       health: { url: healthUrl(d), check: 'livekit', timeoutMs: d.health.timeoutMs },
       restartBecause,
@@ -106,6 +108,11 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
         ['key file', o.keyFile.exists ? o.keyFile.mtimeMs : undefined],
         ['unit', o.definition.exists ? o.definition.mtimeMs : undefined],
       ],
+      taken: [
+        { holder: o.portHolder ?? (o.health.kind === 'foreign' ? o.health : undefined), what: `port ${d.port}`, fix: 'another port' },
+        { holder: o.rtcPortHolder, what: `rtc.tcp_port ${d.rtc.tcpPort}`, fix: 'another rtc.tcp_port' },
+      ],
+      unbindable: unbindable('LiveKit', d.bindAddresses, o.localAddresses),
     },
     own,
   );

@@ -1,6 +1,7 @@
 // `vm status` for LiveKit: what each resource looks like, from one snapshot. Read-only.
 
 import type { LiveKitDesired, LiveKitObserved, LiveKitPaths, ResourceKind, Step } from '../../model.js';
+import { describeHealth } from '../../resources/health.js';
 import type { ServiceSnapshot, ServiceStatusView, StatusOptions } from '../contract.js';
 import { healthUrl } from './render.js';
 
@@ -43,7 +44,7 @@ export function livekitStatus(s: ServiceSnapshot<LiveKitDesired, LiveKitObserved
     pending_steps: secretsUnread ? null : s.plan.steps.length,
     warnings: s.plan.warnings,
   };
-  const health = lk.health.kind === 'healthy' ? 'yes' : lk.health.kind === 'starting' ? `starting (GET / → ${lk.health.status})` : `no (${lk.health.detail})`;
+  const health = describeHealth(lk.health, 'GET /', 'LiveKit');
   const enabled = rt?.enabled === undefined ? 'no autostart (process supervisor)' : rt.enabled ? 'enabled' : 'not enabled';
   const head = `${d.name}  (declared state: ${d.state}; supervisor: ${sup.kind === 'unavailable' ? `none: ${sup.why}` : `${sup.kind}, ${sup.why}`})`;
   const running = `  running  ${rt?.running === true ? `yes, pid ${rt.pid}` : `no (${json.running.state})`}`;
