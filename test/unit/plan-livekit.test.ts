@@ -159,6 +159,17 @@ describe('planning LiveKit', () => {
     expect(p.steps[0]?.reason).toContain('config written after pid 4242 started');
   });
 
+  it('a file created under a running LiveKit restarts it in the same plan (it started before the file existed)', () => {
+    // The property test's case (seed 20261203, case 41): config missing, unit disabled, LiveKit running.
+    const missingConfig = planLiveKit(desired(), converged(desired(), { config: absent, runtime: { ...running, enabled: false } }), paths, ctx);
+    expect(missingConfig.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['config create', 'unit enable', 'running restart', 'healthy wait-healthy']);
+    expect(missingConfig.steps[2]?.reason).toBe('pid 4242 runs an old setup: config created');
+    expect(summary(desired(), converged(desired(), { keyFile: absent }))).toEqual(['config create', 'running restart', 'healthy wait-healthy']);
+    expect(summary(desired(), converged(desired(), { definition: absent }))).toEqual(['unit create', 'unit daemon-reload', 'running restart', 'healthy wait-healthy']);
+    // Stopped: the start reads the new files; nothing to restart.
+    expect(summary(desired(), converged(desired(), { config: absent, runtime: stopped, health: { kind: 'unhealthy', detail: 'ECONNREFUSED' } }))).toEqual(['config create', 'running start', 'healthy wait-healthy']);
+  });
+
   it('a key file readable by others is rewritten 0600 (LiveKit refuses it otherwise)', () => {
     const d = desired();
     const o = converged(d, { keyFile: file(renderKeyFile({ devkey: SECRET }), 0o644) });

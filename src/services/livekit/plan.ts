@@ -1,8 +1,8 @@
 // LiveKit's planner: (desired, observed) → ordered steps. Pure: no I/O, no clock; randomness (a
 // fresh secret) is injected.
 //
-// Order: binary → config → unit → running → healthy. A changed binary, config, key file or unit
-// plans exactly one restart; a stopped service plans a start instead. Every start or restart is
+// Order: binary → config → unit → running → healthy. A binary, config, key file or unit created or
+// changed under a running process plans exactly one restart; a stopped service plans a start instead. Every start or restart is
 // followed by a wait for health, because livekit-server exits 0 on a config error and only
 // `GET /` → 200 OK says it works. `state: absent` is planned in plan-absent.ts.
 
@@ -98,7 +98,9 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
   const configWhy = fileProblem(o.config, config, PRIVATE_FILE_MODE, (before) => `config changed: ${describeYamlChange(before, config)}`);
   if (configWhy !== undefined) {
     managed('config', configWhy, { path: paths.config, observed: o.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
-    if (o.config.exists) restartBecause.push('config changed');
+    // Created or changed, a file the running process uses is newer than it: restart (a created
+    // one too, or the next look finds "config written after pid N started").
+    restartBecause.push(o.config.exists ? 'config changed' : 'config created');
   }
   const keyFile = renderKeyFile(keys.entries);
   let keyWhy = fileProblem(o.keyFile, keyFile, PRIVATE_FILE_MODE, () => describeKeyChanges(readKeyFile(o.keyFile), keys.entries, fingerprint).join(', ') || 'edited by hand (comments or formatting)');
@@ -110,7 +112,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
     const before = readKeyFile(o.keyFile);
     const shown = { before: before === undefined ? undefined : redactKeyFile(before), after: redactKeyFile(keys.entries) };
     managed('config', keyWhy, { path: paths.keyFile, observed: o.keyFile, content: keyFile, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, shown });
-    if (o.keyFile.exists) restartBecause.push('key file changed');
+    restartBecause.push(o.keyFile.exists ? 'key file changed' : 'key file created');
   }
   if (kind === undefined || svc === undefined || o.runtime === undefined) return out; // the blocker says why
 
@@ -128,7 +130,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: Servic
     definitionWhy = fileProblem(o.definition, definition, DEFINITION_FILE_MODE, () => `${kind === 'systemd' ? 'unit' : 'plist'} changed`);
     if (definitionWhy !== undefined) {
       managed('unit', definitionWhy, { path: svc.definitionFile, observed: o.definition, content: definition, mode: DEFINITION_FILE_MODE, dirMode: DEFINITION_DIR_MODE });
-      if (o.definition.exists) restartBecause.push(`${kind === 'systemd' ? 'unit' : 'plist'} changed`);
+      restartBecause.push(`${kind === 'systemd' ? 'unit' : 'plist'} ${o.definition.exists ? 'changed' : 'created'}`);
     }
   }
   if (definitionWhy !== undefined || !rt.loaded) {
