@@ -113,6 +113,8 @@ export interface ServicePaths {
   readonly writtenRecord: string;
   /** What each binary answered to `--version`, per file ($VOICEMODE_HOME/state/versions.json). */
   readonly versionRecord: string;
+  /** The last change that failed and was rolled back ($VOICEMODE_HOME/state/failed.json). */
+  readonly failureRecord: string;
   readonly logDir: string;
   readonly logFile: string;
 }
@@ -209,6 +211,8 @@ export interface LiveKitObserved {
   readonly logDirExists: boolean;
   /** vm's record of what it last wrote (a salted digest per managed file). */
   readonly written: WrittenRecord;
+  /** The last change that failed and was rolled back, as vm recorded it; undefined when none. */
+  readonly failed?: FailureRecord | undefined;
   /** When LiveKit is not healthy: who listens on its port, if anyone. */
   readonly portHolder?: { readonly pid: number; readonly command: string } | undefined;
   readonly health: HealthState;
@@ -229,6 +233,34 @@ export interface WrittenRecord {
    * lands the file still holds the previous content: vm's too.
    */
   readonly previous?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A change that failed and was rolled back, kept in $VOICEMODE_HOME/state/failed.json until an
+ * apply converges, so `vm watch` does not retry it on every resync. The desired state it tried is
+ * kept only as HMAC-SHA256(salt, …): the record says which file it was, not the secrets in it.
+ */
+export interface FailureRecord {
+  readonly service: ServiceName;
+  /** What was tried: a version ("1.9.2"), or the steps ("config update, running restart"). */
+  readonly change: string;
+  /** The step that failed, e.g. "healthy wait-healthy". */
+  readonly failedStep: string;
+  /** When it failed (ISO 8601). */
+  readonly at: string;
+  readonly salt: string;
+  readonly digest: string;
+}
+
+/** The change a plan would make, named as a failure record would name it. */
+export interface ChangeAttempt {
+  readonly service: ServiceName;
+  readonly change: string;
+  readonly salt: string;
+  /** HMAC-SHA256(salt, the desired state this plan moves towards). */
+  readonly digest: string;
+  /** The recorded failure of this same change (same desired state), if there is one. */
+  readonly failedBefore?: FailureRecord;
 }
 
 /** What a supervisor runs: rendered once from the desired state, the same for all three. */
@@ -320,6 +352,8 @@ export interface Plan {
   readonly warnings: readonly string[];
   /** Facts the user should know that are not changes (e.g. "no file found: using the default"). */
   readonly notes: readonly string[];
+  /** Internal (never serialised): what apply records if this change fails and is rolled back. */
+  readonly attempt?: ChangeAttempt;
 }
 
 /** The public, serialisable shape of a plan (`vm plan --json`). */

@@ -41,6 +41,7 @@ function livekitPaths(home: string, vmHome: string, xdgConfigHome: string, desir
     pidFile: join(vmHome, 'run', 'livekit.pid'),
     writtenRecord: join(vmHome, 'state', 'written.json'),
     versionRecord: join(vmHome, 'state', 'versions.json'),
+    failureRecord: join(vmHome, 'state', 'failed.json'),
     logDir,
     logFile: join(logDir, 'livekit.log'),
   };

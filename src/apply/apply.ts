@@ -11,6 +11,7 @@ import type { PlanContext } from '../services/livekit/plan.js';
 import { recordVersion } from '../services/livekit/version-record.js';
 import { versionsToRemove } from '../services/livekit/versions.js';
 import { runEffect, type EffectIo } from './effects.js';
+import { clearFailureRecord, writeFailureRecord } from './failure-record.js';
 import { rollback, type RollbackOutcome } from './rollback.js';
 
 export interface ApplyReporter extends EffectIo {
@@ -71,8 +72,15 @@ export async function applyPlan(
       if (!(e instanceof UserError) && !isSystemError(e)) throw e; // a bug: let it surface as one
       // Read the log before rolling back: the lines that explain the failure come first.
       const logTail = await host.tail(before.paths.livekit.logFile, 15);
+      const touched = [...applied.map((a) => a.step), step];
       const outcome: RollbackOutcome =
-        opts.rollback === false ? { kind: 'disabled' } : applied.length === 0 && !isMutating(step) ? { kind: 'nothing-changed' } : await rollback(host, before, [...applied.map((a) => a.step), step], reporter);
+        opts.rollback === false ? { kind: 'disabled' } : applied.length === 0 && !isMutating(step) ? { kind: 'nothing-changed' } : await rollback(host, before, touched, reporter);
+      if (outcome.kind === 'rolled-back') {
+        // Back on the old setup: remember that this change failed, so the watch does not retry
+        // it every resync, and drop the version that never ran healthy (`vm apply` fetches it again).
+        if (before.plan.attempt !== undefined) await writeFailureRecord(host, before.paths.livekit.failureRecord, before.plan.attempt, step);
+        await removeFailedVersions(host, before, touched);
+      }
       throw new StepFailedError(step, err, logTail, outcome);
     }
     const ms = host.now() - t0;
@@ -86,6 +94,7 @@ export async function applyPlan(
     throw new UserError('NOT_CONVERGED', `applied ${applied.length} steps but the machine has not converged: ${pending}`);
   }
   await removeOldVersions(host, before, after);
+  await clearFailureRecord(host, after.paths.livekit.failureRecord);
   await recordVersion(host, after.paths.livekit.versionRecord, after.observed.livekit?.binary);
   return { applied, after };
 }
@@ -107,6 +116,27 @@ async function removeOldVersions(host: Host, before: Snapshot, after: Snapshot):
   const previous = b.binary.kind === 'present' ? b.binary.version : undefined;
   for (const v of versionsToRemove(a.installedVersions, [a.binary.version, previous])) {
     await host.remove(`${after.paths.livekit.versionsDir}/${v}`);
+  }
+}
+
+/**
+ * After a rollback to the previous version: the versions this apply installed (absent before it)
+ * are gone again. Only when the link is back on a version that was there before, never the one
+ * it points at.
+ */
+async function removeFailedVersions(host: Host, before: Snapshot, touched: readonly Step[]): Promise<void> {
+  const o = before.observed.livekit;
+  if (o === undefined || o.binary.kind !== 'present' || o.binary.target === undefined) return;
+  const p = before.paths.livekit;
+  for (const { effect: e } of touched) {
+    if (e.kind !== 'install-release' && e.kind !== 'install-script') continue;
+    const dir = `${e.versionsDir}/${e.version}`;
+    if (o.installedVersions.includes(e.version) || o.binary.target.startsWith(`${dir}/`) || e.versionsDir !== p.versionsDir) continue;
+    try {
+      await host.remove(dir);
+    } catch (e) {
+      if (!isSystemError(e)) throw e; // a leftover costs disk space only; the failure is what to report
+    }
   }
 }
 

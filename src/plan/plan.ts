@@ -1,5 +1,6 @@
 // The whole plan: every declared service, in a stable order. Pure.
 
+import { attemptOf, failureNote } from '../apply/failure-record.js';
 import type { DesiredState, LiveKitObserved, Paths, Plan, PlanJson } from '../model.js';
 import { planLiveKit, type PlanContext } from '../services/livekit/plan.js';
 import { specWarnings } from '../spec/exposure.js';
@@ -28,7 +29,17 @@ export function plan(desired: DesiredState, observed: Observation, paths: Paths,
     return { steps: [], blockers: [], warnings: [], notes };
   }
   const p = planLiveKit(lk, observed.livekit, paths.livekit, ctx);
-  return { supervisor: observed.livekit.supervisor, steps: p.steps, blockers: p.blockers, warnings: [...specWarnings(desired), ...p.warnings], notes: [...notes, ...p.notes] };
+  // Named here, so apply can record it if it fails and is rolled back; the note while it stays so.
+  const attempt = attemptOf('livekit', lk, observed.livekit, p.steps, ctx.hmac, ctx.freshSalt);
+  if (attempt?.failedBefore !== undefined) notes.push(failureNote(attempt.failedBefore));
+  return {
+    supervisor: observed.livekit.supervisor,
+    steps: p.steps,
+    blockers: p.blockers,
+    warnings: [...specWarnings(desired), ...p.warnings],
+    notes: [...notes, ...p.notes],
+    ...(attempt === undefined ? {} : { attempt }),
+  };
 }
 
 /** The public JSON shape; the same data the human renderer draws, without effects or secrets. */

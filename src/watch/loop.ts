@@ -13,6 +13,7 @@ import { planContext, snapshot } from '../reconcile.js';
 import type { SlowAnswers, VersionCache } from '../services/livekit/observe.js';
 import { loadDesired } from '../spec/load.js';
 import type { Emit } from './events.js';
+import { heldBack } from './held-back.js';
 import { DEFAULT_RETRY, mayAttempt, recordFailure, type FailureMemo, type RetryPolicy } from './policy.js';
 import { referencedFiles } from './referenced.js';
 
@@ -50,6 +51,8 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
   let busy: Promise<void> | undefined;
   let queued: Trigger | undefined;
   let debounce: NodeJS.Timeout | undefined;
+  /** The failed change last told as held back (told once, not every resync). */
+  let toldHeld: string | undefined;
 
   const { watch } = await import('chokidar');
   // atomic: editors that save by writing a temp file and renaming it over ours are one change.
@@ -99,6 +102,12 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
     if (snap.plan.blockers.length > 0) return failed(why, t0, 'blocked', snap.plan.blockers.join('; '));
     if (snap.plan.steps.length === 0) {
       emit({ event: 'reconcile_done', trigger: why, ok: true, duration_ms: Math.round(host.now() - t0) });
+      return;
+    }
+    const held = heldBack(snap, why);
+    if (held !== undefined) {
+      if (held.key !== toldHeld) emit({ event: 'held_back', service: held.service, ok: false, message: held.message });
+      toldHeld = held.key;
       return;
     }
     if (why === 'interval') emit({ event: 'drift', service: 'livekit', message: snap.plan.steps.map((s) => `${s.resource} ${s.action} (${s.reason})`).join('; ') });

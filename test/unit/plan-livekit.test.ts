@@ -329,6 +329,46 @@ describe('rolling back a failed change', () => {
   });
 });
 
+describe('a change that failed and was rolled back', () => {
+  const allPaths = resolvePaths({ HOME: '/home/u' });
+  const planOf = (d: LiveKitDesired, o: LiveKitObserved) => plan({ source: { kind: 'default' }, supervisor: 'auto', services: { livekit: d } }, { livekit: o }, allPaths, ctx);
+  const AT = new Date(2026, 11, 3, 14, 2, 11).toISOString(); // 14:02:11 local time
+  /** What apply records when the plan for `d` fails its health check and is rolled back. */
+  const recordOf = (d: LiveKitDesired, o: LiveKitObserved) => {
+    const a = planOf(d, o).attempt;
+    if (a === undefined) throw new Error('no change planned');
+    return { service: a.service, change: a.change, failedStep: 'healthy wait-healthy', at: AT, salt: a.salt, digest: a.digest };
+  };
+
+  it('the plan says so while the file asks for the same thing, and still plans the change', () => {
+    const failed = recordOf(desired({ version: '1.9.2' }), converged());
+    const p = planOf(desired({ version: '1.9.2' }), converged(desired(), { failed }));
+    expect(p.notes).toContain('1.9.2 failed its health check at 2026-12-03 14:02:11 and was rolled back; `vm apply` will try again');
+    expect(p.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['binary install', 'running restart', 'healthy wait-healthy']);
+    expect(p.attempt?.failedBefore).toEqual(failed);
+  });
+
+  it('any other desired state is a new change: no note, nothing held back', () => {
+    const failed = recordOf(desired({ version: '1.9.2' }), converged());
+    const edited = planOf(desired({ version: '1.9.2', room: { autoCreate: true, emptyTimeout: 60 } }), converged(desired(), { failed }));
+    expect(edited.attempt?.failedBefore).toBeUndefined();
+    expect(edited.notes.join('\n')).not.toContain('failed');
+    const otherSecret = planOf(desired({ version: '1.9.2', keys: { kind: 'declared', entries: { devkey: `${SECRET}-2` } } }), converged(desired(), { failed }));
+    expect(otherSecret.attempt?.failedBefore).toBeUndefined();
+  });
+
+  it('a failed config change is named by its steps; the record holds no secret', () => {
+    const d = desired({ rtc: { ...desired().rtc, tcpPort: 7999 } });
+    const failed = recordOf(d, converged());
+    expect(JSON.stringify(failed)).not.toContain(SECRET);
+    expect(planOf(d, converged(desired(), { failed })).notes).toContain('the change (config update, running restart) failed its health check at 2026-12-03 14:02:11 and was rolled back; `vm apply` will try again');
+  });
+
+  it('a converged machine has no change to name', () => {
+    expect(planOf(desired(), converged()).attempt).toBeUndefined();
+  });
+});
+
 describe('never losing what a person wrote', () => {
   it('a hand edit of a file vm wrote is kept as a backup before the rewrite, and the plan says so', () => {
     const d = desired();

@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import type { BinaryState, FileState, HealthState, LiveKitDesired, LiveKitObserved, RuntimeState, ServicePaths, SupervisorKind, SupervisorState } from '../../model.js';
+import { parseFailureRecord } from '../../apply/failure-record.js';
 import { UserError } from '../../errors.js';
 import type { Host } from '../../platform/host.js';
 import { supervisorFor } from '../../platform/supervisor.js';
@@ -40,7 +41,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
   // One round of concurrent probes: the systemd unit file, vm's record and lingering are read
   // before the supervisor is known (they are cheap, and systemd is the common case), so the plan
   // waits for one round trip, not two.
-  const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health, unitFile, written, lingering] = await Promise.all([
+  const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health, unitFile, written, lingering, failed] = await Promise.all([
     observeSupervisor(host, wanted, (kind) => serviceSpec(d, paths, kind, binaryPath)),
     observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script', versions, paths.versionRecord),
     host.readdir(paths.versionsDir).then((names) => names.filter((n) => VERSION_DIR.test(n))),
@@ -54,6 +55,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     host.readFile(paths.unitFile),
     host.readFile(paths.writtenRecord).then(parseRecord),
     host.platform === 'linux' ? observeLingering(host) : Promise.resolve(undefined),
+    host.readFile(paths.failureRecord).then(parseFailureRecord),
   ]);
   const kind = sup.supervisor.kind === 'unavailable' ? undefined : sup.supervisor.kind;
   const [definition, holder] = await Promise.all([
@@ -73,6 +75,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: Servi
     logDirMode: logDir?.mode,
     logDirExists: logDir !== undefined,
     written,
+    ...(failed === undefined ? {} : { failed }),
     ...(holder === undefined ? {} : { portHolder: holder }),
     definition,
     runtime: sup.runtime,
