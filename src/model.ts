@@ -178,6 +178,8 @@ export interface ServicePaths {
   readonly writtenRecord: string;
   /** What each binary answered to `--version`, per file ($VOICEMODE_HOME/state/versions.json). */
   readonly versionRecord: string;
+  /** The service's last change that failed and was rolled back ($VOICEMODE_HOME/state/failed-NAME.json). */
+  readonly failureRecord: string;
   readonly logDir: string;
   readonly logFile: string;
 }
@@ -347,6 +349,34 @@ export interface WrittenRecord {
    * lands the file still holds the previous content: vm's too.
    */
   readonly previous?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A change that failed and was rolled back, kept in $VOICEMODE_HOME/state/failed-NAME.json until an
+ * apply converges, so `vm watch` does not retry it on every resync. The desired state it tried is
+ * kept only as HMAC-SHA256(salt, …): the record says which file it was, not the secrets in it.
+ */
+export interface FailureRecord {
+  readonly service: ServiceName;
+  /** What was tried: a version ("1.9.2"), or the steps ("config update, running restart"). */
+  readonly change: string;
+  /** The step that failed, e.g. "healthy wait-healthy". */
+  readonly failedStep: string;
+  /** When it failed (ISO 8601). */
+  readonly at: string;
+  readonly salt: string;
+  readonly digest: string;
+}
+
+/** The change a plan would make, named as a failure record would name it. */
+export interface ChangeAttempt {
+  readonly service: ServiceName;
+  readonly change: string;
+  readonly salt: string;
+  /** HMAC-SHA256(salt, the desired state this plan moves towards). */
+  readonly digest: string;
+  /** The recorded failure of this same change (same desired state), if there is one. */
+  readonly failedBefore?: FailureRecord;
 }
 
 /** What a supervisor runs: rendered once from the desired state, the same for all three. */

@@ -44,6 +44,7 @@ export function servicePaths(roots: Roots, name: ServiceName): ServicePaths {
     pidFile: join(vmHome, 'run', `${name}.pid`),
     writtenRecord: join(vmHome, 'state', 'written.json'),
     versionRecord: join(vmHome, 'state', 'versions.json'),
+    failureRecord: join(vmHome, 'state', `failed-${name}.json`),
     logDir,
     logFile: join(logDir, `${name}.log`),
   };

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { readAsset } from './assets.js';
+import { parseFailureRecord } from './apply/failure-record.js';
 import { observeFacts, type Facts } from './facts/facts.js';
 import type { DesiredState, Roots, ServiceName } from './model.js';
 import { resolveRoots } from './paths.js';
@@ -71,7 +72,8 @@ export async function observe(host: Host, desired: DesiredState, roots: Roots, o
       declared.map(async (d) => {
         const kind = kindOf(d);
         const paths = kind.paths(roots, d.name, d);
-        return { name: d.name, desired: d, paths, observed: await kind.observe(host, d, paths, facts, memoOf(d.name)) };
+        const [observed, failed] = await Promise.all([kind.observe(host, d, paths, facts, memoOf(d.name)), host.readFile(paths.failureRecord).then(parseFailureRecord)]);
+        return { name: d.name, desired: d, paths, observed, failed };
       }),
     ),
     leftovers(host, desired, roots, facts),

@@ -13,6 +13,7 @@ import { snapshot, type ObserveOptions, type Snapshot } from '../reconcile.js';
 import type { ServiceSnapshot, VersionChange } from '../services/contract.js';
 import { kindOf } from '../services/registry.js';
 import { runEffect, type EffectIo } from './effects.js';
+import { clearFailureRecord, writeFailureRecord } from './failure-record.js';
 import { rollback, type RollbackOutcome } from './rollback.js';
 
 export interface ApplyReporter extends EffectIo {
@@ -146,6 +147,13 @@ export async function applyPlan(
             : opts.rollback === false
               ? { kind: 'disabled' }
               : await rollback(host, kindOf(service.desired).rollback(service, done), reporter, opts.skipRollback);
+        if (outcome.kind === 'rolled-back') {
+          // Back on the old setup: remember that this change failed, so the watch does not retry
+          // it every resync, and let the kind tidy what the change left (a version that never ran
+          // healthy: `vm apply` fetches it again).
+          if (service.attempt !== undefined) await writeFailureRecord(host, service.paths.failureRecord, service.attempt, step);
+          await kindOf(service.desired).afterRollback?.(host, service, done);
+        }
         throw new StepFailedError(step, err, logTail, outcome, restoredOf(service));
       }
       const ms = host.now() - t0;
@@ -190,6 +198,8 @@ export async function afterConverged(host: Host, before: Snapshot, after: Snapsh
     const b = before.services.find((s) => s.name === a.name) ?? a;
     const installed = b.plan.steps.some((s) => s.action === 'install');
     await kindOf(a.desired).afterConverged?.(host, b, a, installed);
+    // Converged: whatever failed before is no longer pending.
+    if (a.failed !== undefined) await clearFailureRecord(host, a.paths.failureRecord);
   }
 }
 

@@ -1,6 +1,8 @@
 // The whole plan: every declared service planned by its kind, in the file's order. Pure.
 
 import type { DesiredState, Plan, PlanJson, Roots, RuntimeState, ServiceDesired, ServiceObserved, ServicePaths, SupervisorState } from '../model.js';
+import { attemptOf, failureNote } from '../apply/failure-record.js';
+import type { FailureRecord } from '../model.js';
 import type { ServicePlan, ServiceSnapshot } from '../services/contract.js';
 import type { FragmentFiles } from '../resources/managed-fragment.js';
 import { kindOf } from '../services/registry.js';
@@ -8,7 +10,14 @@ import { planClients } from './clients.js';
 import type { PlanContext } from './context.js';
 
 export interface Observation {
-  readonly services: ReadonlyArray<{ readonly name: string; readonly desired: ServiceDesired; readonly paths: ServicePaths; readonly observed: ServiceObserved }>;
+  readonly services: ReadonlyArray<{
+    readonly name: string;
+    readonly desired: ServiceDesired;
+    readonly paths: ServicePaths;
+    readonly observed: ServiceObserved;
+    /** The service's last change that failed and was rolled back, as vm recorded it. */
+    readonly failed: FailureRecord | undefined;
+  }>;
   /**
    * Services the file no longer declares: vm's files for them, and what the supervisor says of
    * their unit (or PID file) — above all, whether they still run.
@@ -41,7 +50,14 @@ export function plan(
       notes.push(`${l.name} is not in the file, but vm's files for it are still here (${l.files.join(', ')}); vm leaves them alone. ` + `To remove it, declare it with \`state: absent\` and run \`vm apply\`.`);
     }
   }
-  const services = observed.services.map((s) => ({ ...s, plan: kindOf(s.desired).plan(s.desired, s.observed, s.paths, ctx) }));
+  const services = observed.services.map((s) => {
+    const kind = kindOf(s.desired);
+    const p = kind.plan(s.desired, s.observed, s.paths, ctx);
+    // Named here, so apply can record it if it fails and is rolled back; the note while it stays so.
+    const attempt = attemptOf(s.name, s.desired, kind.resolved?.(s.desired, s.observed), s.failed, p.steps, ctx.hmac, ctx.freshSalt);
+    const plan = attempt?.failedBefore === undefined ? p : { ...p, notes: [...p.notes, failureNote(attempt.failedBefore)] };
+    return { ...s, plan, ...(attempt === undefined ? {} : { attempt }) };
+  });
   // After every service: client files repeat what the services' own files hold (./clients.ts).
   const clients = planClients(desired, services, observed.clients, ctx, roots);
   const all = [...services.map((s) => s.plan), clients];

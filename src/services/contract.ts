@@ -15,8 +15,10 @@
 //              service that is not absent; src/plan/clients.ts plans and removes them.
 
 import type {
+  ChangeAttempt,
   ClientsDesired,
   Effect,
+  FailureRecord,
   KindName,
   Roots,
   ServiceDesired,
@@ -53,6 +55,10 @@ export interface ServiceSnapshot<D extends ServiceDesired = ServiceDesired, O ex
   readonly observed: O;
   readonly paths: P;
   readonly plan: ServicePlan;
+  /** The service's last change that failed and was rolled back, as vm recorded it. */
+  readonly failed?: FailureRecord | undefined;
+  /** Internal (never serialised): what apply records if this change fails and is rolled back. */
+  readonly attempt?: ChangeAttempt;
 }
 
 export interface StatusOptions {
@@ -100,6 +106,13 @@ export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extend
   rollback(before: ServiceSnapshot<D, O, P>, touched: readonly Step[]): Effect[];
   /** What a rollback puts back, for messages: "the previous binary, config and unit". */
   readonly restores: string;
+  /**
+   * What the desired state resolves to here, beyond the file (LiveKit's `version: latest`): part
+   * of what a failed change is remembered by, so a newer `latest` is a new change.
+   */
+  resolved?(d: D, o: O): Readonly<Record<string, unknown>>;
+  /** After a successful rollback: tidy what the failed change left (a version that never ran healthy). */
+  afterRollback?(host: Host, before: ServiceSnapshot<D, O, P>, touched: readonly Step[]): Promise<void>;
   /** The version change the service's plan makes, if any (messages after a failure). */
   versionChange?(s: ServiceSnapshot<D, O, P>): VersionChange | undefined;
   /** Files the service's desired state points at: saving one re-checks (vm watch). */

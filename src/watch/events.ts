@@ -15,6 +15,7 @@ export type WatchEventName =
   | 'invalid_file'
   | 'backoff'
   | 'gave_up'
+  | 'held_back'
   | 'lock_wait'
   | 'log_rotated'
   | 'watch_stopping'
@@ -47,6 +48,7 @@ export function eventSink(out: Output, json: boolean, now: () => number = Date.n
       case 'watch_stop':
       case 'invalid_file':
       case 'gave_up':
+      case 'held_back':
       case 'lock_wait':
       case 'log_rotated':
         out.write(`${t} ${e.message ?? e.event}\n`);

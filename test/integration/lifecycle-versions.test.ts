@@ -126,6 +126,20 @@ describe.skipIf(!userManagerAvailable())('the LiveKit lifecycle under systemd', 
     expect((await show())['MainPID']).not.toBe(pid); // restarted on the old setup
     const p = await vm('plan');
     expect(p.stdout).toContain('version 1.9.1 → 1.9.2');
+    expect(p.stdout).toMatch(/note: 1\.9\.2 failed its health check at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d and was rolled back; `vm apply` will try again/);
+    // 1.9.2 never ran healthy: not kept. vm's record of the failure is private and holds no secret.
+    expect(await readdir(`${lkDir}/versions`)).toEqual(['1.9.0', '1.9.1']);
+    const record = `${um.env.HOME}/.voicemode/state/failed.json`;
+    expect((await stat(record)).mode & 0o777).toBe(0o600);
+    expect(await readFile(record, 'utf8')).not.toContain(SECRET);
+    // `vm apply` does try again (downloading 1.9.2 again), and fails the same way.
+    const downloads = () => rel.requests.filter((r) => r.startsWith('/download/v1.9.2/livekit_1.9.2_')).length;
+    const before = downloads();
+    const again = await vm('apply', '--yes');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('rolled back');
+    expect(downloads()).toBe(before + 1);
+    expect(await activeVersion()).toBe('1.9.1');
   });
 
   it('an upgrade to a version that never becomes ready is rolled back after health.timeout', async () => {
@@ -182,10 +196,13 @@ describe.skipIf(!userManagerAvailable())('the LiveKit lifecycle under systemd', 
 
   it('a successful upgrade keeps the previous version and removes older ones', async () => {
     const r = await apply({ version: '1.9.4' });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await activeVersion()).toBe('1.9.4');
     // 1.9.2 was active (left by --no-rollback) when the upgrade began: it is "previous".
     expect(await readdir(`${lkDir}/versions`)).toEqual(['1.9.2', '1.9.4']);
+    // Converged: no failure is pending any more.
+    expect(await exists(`${um.env.HOME}/.voicemode/state/failed.json`)).toBe(false);
+    expect((await vm('plan')).stdout).not.toContain('failed its health check');
   });
 
   it('state: stopped stops LiveKit, leaves it installed and not enabled, and converges', async () => {

@@ -4,6 +4,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, readFile, readlink, rename, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
 import { freePorts } from '../helpers/ports.js';
@@ -35,7 +36,7 @@ let tcpPort: number;
 let specPath: string;
 let lkDir: string;
 
-function spec(o: { version?: string; end?: number; broken?: boolean; health?: string } = {}): string {
+function spec(o: { version?: string; end?: number; broken?: boolean; health?: string; port?: number } = {}): string {
   return [
     'version: 1',
     'supervisor: systemd',
@@ -43,7 +44,7 @@ function spec(o: { version?: string; end?: number; broken?: boolean; health?: st
     '  livekit:',
     `    version: ${o.version ?? '1.9.0'}`,
     `    install: { base_url: "${rel.baseUrl}" }`,
-    `    port: ${port}`,
+    `    port: ${o.port ?? port}`,
     `    rtc: { port_range_start: 55000, port_range_end: ${o.end ?? 55100}, tcp_port: ${tcpPort} }`,
     `    keys: { watchkey: "${SECRET}" }`,
     `    health: { timeout: ${o.health ?? '4s'} }`,
@@ -246,29 +247,90 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     expect((await readdir(lkDir)).some((f) => f.startsWith('livekit.yaml.vm-backup-'))).toBe(true);
   });
 
-  it('a crash-looping version backs off and gives up, never a tight loop; an edit tries again', async () => {
+  it('a version that crashes and is rolled back is not retried every resync: held back until the file is saved again', async () => {
+    w = new Watcher(['--interval', '500ms']);
+    await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
+    const downloads = () => rel.requests.filter((r) => r.startsWith('/download/v1.9.2/livekit_1.9.2_')).length;
+    const record = `${um.env.HOME}/.voicemode/state/failed-livekit.json`;
+    const resyncs = async (n: number, from: number) => {
+      const end = Date.now() + 30_000;
+      while (w !== undefined && w.events.slice(from).filter((e) => e.event === 'reconcile_start' && e.trigger === 'interval').length < n) {
+        if (Date.now() > end) throw new Error(`fewer than ${n} resyncs within 30 s: ${w.raw.slice(from).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const m = w.mark();
+    try {
+      await save(spec({ version: '1.9.2', end: 55420 }));
+      const held = await w.until((e) => e.event === 'held_back', 60_000, m);
+      expect(held.message).toMatch(/^livekit: 1\.9\.2 failed its health check at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d and was rolled back/);
+      expect(w.events.slice(m).filter((e) => e.event === 'step_failed').map((e) => `${e.resource} ${e.action}`)).toEqual(['healthy wait-healthy']);
+      expect(downloads()).toBe(1);
+      expect(await livekitHealth(port)).toBe('200 OK');
+      const working = await unitPid();
+
+      // Several resyncs later: no restart of the working LiveKit, no second download, one message.
+      const h = w.mark();
+      await resyncs(5, h);
+      expect(downloads()).toBe(1);
+      expect(await unitPid()).toBe(working);
+      expect(w.events.slice(h).filter((e) => e.event !== 'reconcile_start')).toEqual([]);
+      expect(w.events.slice(m).filter((e) => e.event === 'held_back')).toHaveLength(1);
+
+      const p = await runVm(['plan', '--file', specPath], env);
+      expect(p.stdout).toMatch(/note: 1\.9\.2 failed its health check at .* and was rolled back; `vm apply` will try again/);
+      expect(p.stdout).toContain('version 1.9.0 → 1.9.2');
+      // The version that never ran healthy is not kept; the record is private and names no secret.
+      expect(await readdir(`${lkDir}/versions`)).toEqual(['1.9.0']);
+      expect((await stat(record)).mode & 0o777).toBe(0o600);
+      expect(await readFile(record, 'utf8')).not.toContain(SECRET);
+
+      // A save is a new request: the watch tries (downloads) again, fails, holds back again.
+      const e = w.mark();
+      await save(spec({ version: '1.9.2', end: 55430 }));
+      await w.until((ev) => ev.event === 'held_back', 60_000, e);
+      expect(w.events.slice(e).filter((ev) => ev.event === 'step_failed')).toHaveLength(1);
+      expect(downloads()).toBe(2);
+      expect(await livekitHealth(port)).toBe('200 OK');
+
+      // A change that works converges, and that clears the record.
+      const f = w.mark();
+      await save(spec({ end: 55440 }));
+      await w.until((ev) => ev.event === 'reconcile_done' && ev.trigger === 'file' && ev.ok === true, 30_000, f);
+      expect(await stat(record).then(() => 'there', () => 'gone')).toBe('gone');
+    } finally {
+      // Whatever happened above, the next tests start from a valid, healthy file.
+      await writeFile(specPath, spec({ end: 55420 }));
+    }
+  });
+
+  it('a change that keeps failing backs off and gives up, never a tight loop; an edit tries again', async () => {
+    // A foreign listener on the new port blocks the change on every attempt.
+    const blocker: Server = createServer();
+    const [busy] = (await freePorts(1)) as [number];
+    await new Promise<void>((r) => blocker.listen(busy, '127.0.0.1', r));
     w = new Watcher(['--interval', '500ms', '--max-failures', '3']);
     await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
     const m = w.mark();
     try {
-      await save(spec({ version: '1.9.2', end: 55420 }));
+      await save(spec({ port: busy, end: 55420 }));
       const gave = await w.until((e) => e.event === 'gave_up', 60_000, m);
       expect(gave.message).toContain('failed 3 times in a row');
       // Each attempt at the change ends in a failed reconcile (no-op resyncs before the save was
       // noticed are not attempts).
       const attempts = w.events.slice(m).filter((e) => e.event === 'reconcile_done' && e.ok === false);
       expect(attempts, w.raw.slice(m).join('\n')).toHaveLength(3);
+      expect(attempts[0]?.message).toContain(`port ${busy} is in use by pid ${process.pid}`);
       const gaps = attempts.slice(1).map((e, i) => Date.parse(e.ts) - Date.parse(attempts[i]?.ts ?? e.ts));
       expect(gaps[1] ?? 0).toBeGreaterThan(gaps[0] ?? 0); // exponential, not a tight loop
-      // Rolled back each time: the old version still serves.
-      expect(await livekitHealth(port)).toBe('200 OK');
+      expect(await livekitHealth(port)).toBe('200 OK'); // nothing changed
       const after = w.mark();
       await new Promise((r) => setTimeout(r, 2_000));
       expect(w.events.slice(after).filter((e) => e.event === 'reconcile_start')).toHaveLength(0);
       await save(spec({ end: 55420 }));
       await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'file' && e.ok === true, 20_000, after);
     } finally {
-      // Whatever happened above, the next tests start from a valid, healthy file.
+      blocker.close();
       await writeFile(specPath, spec({ end: 55420 }));
     }
   });

@@ -4,9 +4,9 @@ import { livekitPathsFor } from '../helpers/desired.js';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { FileState, LiveKitDesired, LiveKitObserved, RuntimeState } from '../../src/model.js';
+import type { FailureRecord, FileState, LiveKitDesired, LiveKitObserved, RuntimeState } from '../../src/model.js';
 import type { PlanContext } from '../../src/plan/context.js';
-import { planToJson } from '../../src/plan/plan.js';
+import { plan, planToJson } from '../../src/plan/plan.js';
 import { planLiveKit } from '../../src/services/livekit/plan.js';
 import { rollbackEffects } from '../../src/services/livekit/rollback.js';
 import { renderConfig, renderKeyFile } from '../../src/services/livekit/render.js';
@@ -185,6 +185,17 @@ describe('planning LiveKit', () => {
     expect(p.steps[0]?.reason).toContain('config written after pid 4242 started');
   });
 
+  it('a file created under a running LiveKit restarts it in the same plan (it started before the file existed)', () => {
+    // The property test's case (seed 20261203, case 41): config missing, unit disabled, LiveKit running.
+    const missingConfig = planLiveKit(desired(), converged(desired(), { config: absent, runtime: { ...running, enabled: false } }), paths, ctx);
+    expect(missingConfig.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['config create', 'unit enable', 'running restart', 'healthy wait-healthy']);
+    expect(missingConfig.steps[2]?.reason).toBe('pid 4242 runs an old setup: config created');
+    expect(summary(desired(), converged(desired(), { keyFile: absent }))).toEqual(['config create', 'running restart', 'healthy wait-healthy']);
+    expect(summary(desired(), converged(desired(), { definition: absent }))).toEqual(['unit create', 'unit daemon-reload', 'running restart', 'healthy wait-healthy']);
+    // Stopped: the start reads the new files; nothing to restart.
+    expect(summary(desired(), converged(desired(), { config: absent, runtime: stopped, health: { kind: 'unhealthy', detail: 'ECONNREFUSED' } }))).toEqual(['config create', 'running start', 'healthy wait-healthy']);
+  });
+
   it('a key file readable by others is rewritten 0600 (LiveKit refuses it otherwise)', () => {
     const d = desired();
     const o = converged(d, { keyFile: file(renderKeyFile({ devkey: SECRET }), 0o644) });
@@ -340,6 +351,52 @@ describe('rolling back a failed change', () => {
     const s = snap(desired(), before);
     const kinds = rollbackEffects(s, s.plan.steps).map((e) => e.kind + (e.kind === 'supervise' ? `:${e.verb}` : ''));
     expect(kinds).toEqual(['write-file', 'supervise:reload', 'supervise:restart', 'wait-healthy']);
+  });
+});
+
+describe('a change that failed and was rolled back', () => {
+  type Failed = { failed?: FailureRecord };
+  const roots = { home: '/home/u', voicemodeHome: '/home/u/.voicemode', xdgConfigHome: '/home/u/.config' };
+  const planOf = (d: LiveKitDesired, o: LiveKitObserved & Failed) => {
+    const { failed, ...observed } = o;
+    const r = plan({ source: { kind: 'default' }, supervisor: 'auto', services: { livekit: d } }, { services: [{ name: 'livekit', desired: d, paths, observed, failed }], leftovers: [], clients: { written: { salt: undefined, files: {} }, files: {} } }, ctx, roots);
+    const s = r.services[0];
+    return { ...r.plan, attempt: s?.attempt };
+  };
+  const AT = new Date(2026, 11, 3, 14, 2, 11).toISOString(); // 14:02:11 local time
+  /** What apply records when the plan for `d` fails its health check and is rolled back. */
+  const recordOf = (d: LiveKitDesired, o: LiveKitObserved) => {
+    const a = planOf(d, o).attempt;
+    if (a === undefined) throw new Error('no change planned');
+    return { service: a.service, change: a.change, failedStep: 'healthy wait-healthy', at: AT, salt: a.salt, digest: a.digest };
+  };
+
+  it('the plan says so while the file asks for the same thing, and still plans the change', () => {
+    const failed = recordOf(desired({ version: '1.9.2' }), converged());
+    const p = planOf(desired({ version: '1.9.2' }), ({ ...converged(), failed }));
+    expect(p.notes).toContain('1.9.2 failed its health check at 2026-12-03 14:02:11 and was rolled back; `vm apply` will try again');
+    expect(p.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['binary install', 'running restart', 'healthy wait-healthy']);
+    expect(p.attempt?.failedBefore).toEqual(failed);
+  });
+
+  it('any other desired state is a new change: no note, nothing held back', () => {
+    const failed = recordOf(desired({ version: '1.9.2' }), converged());
+    const edited = planOf(desired({ version: '1.9.2', room: { autoCreate: true, emptyTimeout: 60 } }), ({ ...converged(), failed }));
+    expect(edited.attempt?.failedBefore).toBeUndefined();
+    expect(edited.notes.join('\n')).not.toContain('failed');
+    const otherSecret = planOf(desired({ version: '1.9.2', keys: { kind: 'declared', entries: { devkey: `${SECRET}-2` } } }), ({ ...converged(), failed }));
+    expect(otherSecret.attempt?.failedBefore).toBeUndefined();
+  });
+
+  it('a failed config change is named by its steps; the record holds no secret', () => {
+    const d = desired({ rtc: { ...desired().rtc, tcpPort: 7999 } });
+    const failed = recordOf(d, converged());
+    expect(JSON.stringify(failed)).not.toContain(SECRET);
+    expect(planOf(d, ({ ...converged(), failed })).notes).toContain('the change (config update, running restart) failed its health check at 2026-12-03 14:02:11 and was rolled back; `vm apply` will try again');
+  });
+
+  it('a converged machine has no change to name', () => {
+    expect(planOf(desired(), converged()).attempt).toBeUndefined();
   });
 });
 

@@ -8,7 +8,7 @@ import { observeLiveKit, type SlowAnswers, type VersionCache } from './observe.j
 import { livekitPaths } from './paths.js';
 import { planLiveKit } from './plan.js';
 import { clientUrl } from './render.js';
-import { rollbackEffects } from './rollback.js';
+import { removeFailedVersions, rollbackEffects } from './rollback.js';
 import { livekitStatus } from './status.js';
 import { recordVersion } from './version-record.js';
 import { versionsToRemove } from './versions.js';
@@ -25,6 +25,9 @@ export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPa
   plan: planLiveKit,
   rollback: rollbackEffects,
   restores: 'the previous binary, config and unit',
+  // `version: latest` resolves here: a newer release is a new change, not the one that failed.
+  resolved: (d, o) => (d.version === 'latest' && o.latest?.ok === true ? { version: o.latest.version } : {}),
+  afterRollback: removeFailedVersions,
   versionChange(s) {
     const bin = s.observed.binary;
     for (const step of s.plan.steps) {

@@ -1,8 +1,8 @@
 // LiveKit's planner: (desired, observed) → ordered steps. Pure: no I/O, no clock; randomness (a
 // fresh secret) is injected.
 //
-// Order: binary → config → unit → running → healthy. A changed binary, config, key file or unit
-// plans exactly one restart; a stopped service plans a start instead. Every start or restart is
+// Order: binary → config → unit → running → healthy. A binary, config, key file or unit created or
+// changed under a running process plans exactly one restart; a stopped service plans a start instead. Every start or restart is
 // followed by a wait for health, because livekit-server exits 0 on a config error and only
 // `GET /` → 200 OK says it works. `state: absent` is planned in plan-absent.ts.
 
@@ -66,6 +66,8 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
   const configWhy = fileProblem(o.config, config, PRIVATE_FILE_MODE, (before) => `config changed: ${describeYamlChange(before, config)}`);
   if (configWhy !== undefined) {
     managed('config', configWhy, { path: paths.config, observed: o.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
+    // Created or changed, a file the running process uses is newer than it: restart (a created
+    // one too, or the next look finds "config written after pid N started").
     restartBecause.push(o.config.exists ? 'config changed' : 'config created');
   }
   const keyFile = renderKeyFile(keys.entries);

@@ -4,6 +4,8 @@
 // the plan was made from. Brew upgrades are not undone (Homebrew keeps no previous version).
 
 import type { Effect, FileState, LiveKitDesired, LiveKitObserved, LiveKitPaths, Step } from '../../model.js';
+import { isSystemError } from '../../errors.js';
+import type { Host } from '../../platform/host.js';
 import type { ServiceSnapshot } from '../contract.js';
 import { healthUrlOfConfig } from './render.js';
 
@@ -49,4 +51,24 @@ export function rollbackEffects(before: ServiceSnapshot<LiveKitDesired, LiveKitO
     out.push({ kind: 'supervise', supervisor, verb: 'stop', service });
   }
   return out;
+}
+
+/**
+ * After a rollback to the previous version: the versions this apply installed (absent before it)
+ * are gone again. Only when the link is back on a version that was there before, never the one
+ * it points at.
+ */
+export async function removeFailedVersions(host: Host, before: ServiceSnapshot<LiveKitDesired, LiveKitObserved, LiveKitPaths>, touched: readonly Step[]): Promise<void> {
+  const o = before.observed;
+  if (o.binary.kind !== 'present' || o.binary.target === undefined) return;
+  for (const { effect: e } of touched) {
+    if (e.kind !== 'install-release' && e.kind !== 'install-script') continue;
+    const dir = `${e.versionsDir}/${e.version}`;
+    if (o.installedVersions.includes(e.version) || o.binary.target.startsWith(`${dir}/`) || e.versionsDir !== before.paths.versionsDir) continue;
+    try {
+      await host.remove(dir);
+    } catch (err) {
+      if (!isSystemError(err)) throw err; // a leftover costs disk space only; the failure is what to report
+    }
+  }
 }
