@@ -1,5 +1,5 @@
 // A change that failed and was rolled back, remembered until an apply converges
-// ($VOICEMODE_HOME/state/failed.json, 0600). Without it `vm watch` retried the change on every
+// ($VOICEMODE_HOME/state/failed-NAME.json, 0600). Without it `vm watch` retried the change on every
 // resync: it restarted a working LiveKit, downloaded the failed release again, saw it crash and
 // rolled back, over and over. The record names the desired state that was tried only as
 // HMAC-SHA256(salt, …), so it holds no secret; while the desired state is the same, the plan

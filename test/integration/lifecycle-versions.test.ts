@@ -129,7 +129,7 @@ describe.skipIf(!userManagerAvailable())('the LiveKit lifecycle under systemd', 
     expect(p.stdout).toMatch(/note: 1\.9\.2 failed its health check at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d and was rolled back; `vm apply` will try again/);
     // 1.9.2 never ran healthy: not kept. vm's record of the failure is private and holds no secret.
     expect(await readdir(`${lkDir}/versions`)).toEqual(['1.9.0', '1.9.1']);
-    const record = `${um.env.HOME}/.voicemode/state/failed.json`;
+    const record = `${um.env.HOME}/.voicemode/state/failed-livekit.json`;
     expect((await stat(record)).mode & 0o777).toBe(0o600);
     expect(await readFile(record, 'utf8')).not.toContain(SECRET);
     // `vm apply` does try again (downloading 1.9.2 again), and fails the same way.
@@ -201,7 +201,7 @@ describe.skipIf(!userManagerAvailable())('the LiveKit lifecycle under systemd', 
     // 1.9.2 was active (left by --no-rollback) when the upgrade began: it is "previous".
     expect(await readdir(`${lkDir}/versions`)).toEqual(['1.9.2', '1.9.4']);
     // Converged: no failure is pending any more.
-    expect(await exists(`${um.env.HOME}/.voicemode/state/failed.json`)).toBe(false);
+    expect(await exists(`${um.env.HOME}/.voicemode/state/failed-livekit.json`)).toBe(false);
     expect((await vm('plan')).stdout).not.toContain('failed its health check');
   });
 

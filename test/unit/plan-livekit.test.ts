@@ -189,7 +189,7 @@ describe('planning LiveKit', () => {
     // The property test's case (seed 20261203, case 41): config missing, unit disabled, LiveKit running.
     const missingConfig = planLiveKit(desired(), converged(desired(), { config: absent, runtime: { ...running, enabled: false } }), paths, ctx);
     expect(missingConfig.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['config create', 'unit enable', 'running restart', 'healthy wait-healthy']);
-    expect(missingConfig.steps[2]?.reason).toBe('pid 4242 runs an old setup: config created');
+    expect(missingConfig.steps[2]?.reason).toBe('pid 4242 must restart to use the new setup: config created');
     expect(summary(desired(), converged(desired(), { keyFile: absent }))).toEqual(['config create', 'running restart', 'healthy wait-healthy']);
     expect(summary(desired(), converged(desired(), { definition: absent }))).toEqual(['unit create', 'unit daemon-reload', 'running restart', 'healthy wait-healthy']);
     // Stopped: the start reads the new files; nothing to restart.
