@@ -34,11 +34,11 @@ describe('the code cache of the built CLI', () => {
     // Another build: same length, different code and build id. V8's own check (the source's
     // length) would accept the old cache and run the old code.
     const src = readFileSync(bundle, 'utf8');
-    const marker = 'No changes: ';
+    const marker = 'Desired state: ';
     expect(src).toContain(marker);
     const id = /\/\/ vm-build ([0-9a-f]{16})\n$/.exec(src)?.[1] ?? '';
     expect(id).toHaveLength(16);
-    writeFileSync(bundle, src.replace(marker, 'NO CHANGES: ').replace(`// vm-build ${id}`, `// vm-build ${'0'.repeat(16)}`));
+    writeFileSync(bundle, src.replace(marker, 'DESIRED STATE: ').replace(`// vm-build ${id}`, `// vm-build ${'0'.repeat(16)}`));
     expect(cacheState(dist)).toBe('none function');
   });
 

@@ -126,7 +126,7 @@ describe.skipIf(!userManagerAvailable())('the LiveKit lifecycle under systemd', 
     expect((await show())['MainPID']).not.toBe(pid); // restarted on the old setup
     const p = await vm('plan');
     expect(p.stdout).toContain('version 1.9.1 → 1.9.2');
-    expect(p.stdout).toMatch(/note: 1\.9\.2 failed its health check at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d and was rolled back; `vm apply` will try again/);
+    expect(p.stdout).toMatch(/note: 1\.9\.2 failed its health check at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d and was rolled back; `[^`]*vm(\.cjs)? apply` will try again/);
     // 1.9.2 never ran healthy: not kept. vm's record of the failure is private and holds no secret.
     expect(await readdir(`${lkDir}/versions`)).toEqual(['1.9.0', '1.9.1']);
     const record = `${um.env.HOME}/.voicemode/state/failed-livekit.json`;

@@ -278,7 +278,7 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
       expect(w.events.slice(m).filter((e) => e.event === 'held_back')).toHaveLength(1);
 
       const p = await runVm(['plan', '--file', specPath], env);
-      expect(p.stdout).toMatch(/note: 1\.9\.2 failed its health check at .* and was rolled back; `vm apply` will try again/);
+      expect(p.stdout).toMatch(/note: 1\.9\.2 failed its health check at .* and was rolled back; `[^`]*vm(\.cjs)? apply` will try again/);
       expect(p.stdout).toContain('version 1.9.0 → 1.9.2');
       // The version that never ran healthy is not kept; the record is private and names no secret.
       expect(await readdir(`${lkDir}/versions`)).toEqual(['1.9.0']);
