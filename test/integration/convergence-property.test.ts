@@ -8,6 +8,7 @@
 // Reproduce a run: VM_PROPERTY_SEED=<seed> (printed in the test name and on failure);
 // VM_PROPERTY_RUNS overrides the 50 cases. EXAMPLES (cases that once failed) run first, always.
 
+import { waitFor } from '../kit/index.js';
 import { randomBytes } from 'node:crypto';
 import { appendFile, chmod, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -58,14 +59,6 @@ const health = () => livekitHealth(port);
 async function show(): Promise<Record<string, string>> {
   const r = await sc('show', UNIT, '-p', 'LoadState,ActiveState,UnitFileState,NeedDaemonReload,MainPID');
   return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`setting up the case: ${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 function listen(p: number): Promise<Server> {

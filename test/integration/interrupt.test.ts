@@ -3,6 +3,7 @@
 // manager, the local release server and a stand-in version that never becomes ready. Steps build
 // on each other, in order.
 
+import { waitFor } from '../kit/index.js';
 import { spawn } from 'node:child_process';
 import { readlink, stat, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,14 +46,6 @@ function spec(version: string): string {
 const activeVersion = async () => (await readlink(`${lkDir}/livekit-server`)).split('/').at(-2);
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Quotes a string for POSIX sh: one word, taken literally. */
 const sh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
@@ -87,7 +80,7 @@ async function upgradeInHealthWait(): Promise<VmChild> {
   await writeFile(specPath, spec('1.9.3'));
   const child = spawnVm(['apply', '--yes'], env);
   // 1.9.3 is up and answers 406: vm is in its health wait (the step after the restart).
-  await until('the health wait of 1.9.3', async () => child.stdout().includes('wait-healthy') && (await activeVersion().catch(() => '')) === '1.9.3' && (await livekitHealth(port)).startsWith('406'));
+  await waitFor('the health wait of 1.9.3', async () => child.stdout().includes('wait-healthy') && (await activeVersion().catch(() => '')) === '1.9.3' && (await livekitHealth(port)).startsWith('406'));
   return child;
 }
 
@@ -148,7 +141,7 @@ describe.skipIf(!userManagerAvailable())('stopping vm while it applies', () => {
     const child = await upgradeInHealthWait();
     const sentAt = child.elapsed();
     child.signal('SIGINT');
-    await until('the stopping line', () => child.stderr().includes('stopping after this step'), 5_000);
+    await waitFor('the stopping line', () => child.stderr().includes('stopping after this step'), 5_000);
     const r = await child.done;
     expect(r.code).toBe(130);
     expect(r.stderr).toContain('vm: stopping after this step… (Ctrl-C again to skip the rollback)');
@@ -168,7 +161,7 @@ describe.skipIf(!userManagerAvailable())('stopping vm while it applies', () => {
   it('a second SIGINT skips the rollback, saying so, and still releases the lock', async () => {
     const child = await upgradeInHealthWait();
     child.signal('SIGINT');
-    await until('the stopping line', () => child.stderr().includes('stopping after this step'), 5_000);
+    await waitFor('the stopping line', () => child.stderr().includes('stopping after this step'), 5_000);
     child.signal('SIGINT');
     const r = await child.done;
     expect(r.code).toBe(130);
