@@ -98,7 +98,11 @@ export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Owners
   if (rt.running && restartBecause.length === 0) restartBecause.push(...staleness(i.uses, rt.startedAtMs, rt.pid));
   const health = i.observed.health;
   if (!rt.running) {
-    add('running', 'start', `not running: ${rt.state}`, supervise(kind, 'start', svc));
+    // Not running now, but a supervisor may start it on its own before this step runs (systemd's
+    // Restart= timer after a crash, `activating (auto-restart)`): then `start` is a no-op and the
+    // process keeps the setup from before this plan's writes. `restart` starts it either way.
+    const verb: SupervisorVerb = restartBecause.length > 0 || rt.state.includes('auto-restart') ? 'restart' : 'start';
+    add('running', 'start', `not running: ${rt.state}`, supervise(kind, verb, svc));
     add('healthy', 'wait-healthy', waitWhy, wait);
   } else if (restartBecause.length > 0 && kind === 'launchd' && out.steps.some((s) => s.action === 'reload')) {
     // For launchd a reload is bootout + bootstrap: the job already restarts with the new setup.
