@@ -130,15 +130,16 @@ export function checkExposure(spec: ParsedSpec, secrets: ReadonlyMap<string, str
     const { line, column } = locate(spec, pointer, 'value');
     problems.push({ file: spec.file, line, column, message, pointer });
   };
+  const fix = open === undefined ? 'or remove expose (or set allow_insecure: true)' : EXPOSURE_FIX;
   for (const [name, secret] of secrets) {
     const weak = secretWeakness(secret);
     if (weak === undefined) continue;
     const pointer = `${LK}/keys/${escapePointer(name)}`;
     const own = weak === 'well-known' ? 'your own' : 'a';
-    report(pointer, `${subject(pointer)} ${describeWeakness(weak)}, but ${where}: anyone who can reach it could guess the secret; use ${own} random secret of 32 or more characters (openssl rand -base64 32), ${EXPOSURE_FIX}`);
+    report(pointer, `${subject(pointer)} ${describeWeakness(weak)}, but ${where}: anyone who can reach it could guess the secret; use ${own} random secret of 32 or more characters (openssl rand -base64 32), ${fix}`);
   }
   if (at(`${LK}/dev`) === true) {
-    report(`${LK}/dev`, `dev: true serves LiveKit's /debug/pprof profiling endpoints, but ${where}: anyone who can reach it could use them; remove dev: true, ${EXPOSURE_FIX}`);
+    report(`${LK}/dev`, `dev: true serves LiveKit's /debug/pprof profiling endpoints, but ${where}: anyone who can reach it could use them; remove dev: true, ${fix}`);
   }
   return problems;
 }
