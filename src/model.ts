@@ -19,9 +19,10 @@ export type KindName = 'livekit' | 'whisper' | 'kokoro' | 'command';
  * The resources vm manages for a service, in the order they are planned. `unit` is the
  * supervisor's definition (systemd unit, launchd plist; none for a plain process); `data` is
  * what only `remove_data: true` deletes (logs); `client` is a fragment vm keeps in a client's
- * config file (`clients:` in the file).
+ * config file (`clients:` in the file); `expose` is a `tailscale serve` endpoint vm made
+ * (`expose.https`).
  */
-export type ResourceKind = 'binary' | 'model' | 'config' | 'unit' | 'running' | 'healthy' | 'data' | 'client';
+export type ResourceKind = 'binary' | 'model' | 'config' | 'unit' | 'running' | 'healthy' | 'data' | 'client' | 'expose';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -90,6 +91,59 @@ export interface LiveKitDesired extends ServiceDesiredBase {
   readonly health: { readonly timeoutMs: number };
   /** A remote LiveKit (LiveKit Cloud) that clients are handed when this one is not healthy. */
   readonly fallback?: LiveKitFallback;
+  /** `expose:` in the file; absent when it exposes nothing (the tailnet is then never asked). */
+  readonly expose?: LiveKitExpose;
+}
+
+/** services.livekit.expose: reach LiveKit from the user's other devices over Tailscale. */
+export interface LiveKitExpose {
+  /** Also listen on this machine's tailnet IPv4, and advertise it as rtc.node_ip. */
+  readonly tailscale: boolean;
+  /** A `tailscale serve` TLS endpoint on httpsPort forwarding to LiveKit's HTTP port (wss://). */
+  readonly https: boolean;
+  readonly httpsPort: number;
+}
+
+/**
+ * This machine on its tailnet, from `tailscale status --json` (src/facts/tailnet.ts). Every way
+ * of not being on the tailnet is a value with its reason and the fix, never an exception.
+ */
+export type TailnetState =
+  | {
+      readonly kind: 'running';
+      /** The CLI that answered (PATH, or the macOS app's bundled one). */
+      readonly binary: string;
+      readonly ipv4: string;
+      /** Self.DNSName without its trailing dot; undefined when MagicDNS is off. */
+      readonly dnsName: string | undefined;
+    }
+  | {
+      readonly kind: 'down';
+      readonly binary: string | undefined;
+      /** `not-installed`, `no-daemon`, `unreadable`, or tailscale's BackendState (NeedsLogin, Stopped, …). */
+      readonly state: string;
+      /** "tailscale says NeedsLogin", "tailscale is not installed". */
+      readonly why: string;
+      /** "run `tailscale up`". */
+      readonly fix: string;
+    };
+
+/** One TCP port of `tailscale serve status --json` (ipn.TCPPortHandler), as far as vm reads it. */
+export interface ServeHandler {
+  /** host:port the connections go to (TCPForward). */
+  readonly forward: string | undefined;
+  /** Set when tailscale terminates TLS (TerminateTLS: the name of the certificate). */
+  readonly terminateTls: string | undefined;
+  /** An HTTP(S) web handler rather than a TCP forwarder. */
+  readonly web: boolean;
+}
+
+export type ServeState = { readonly ok: true; readonly tcp: Readonly<Record<string, ServeHandler>> } | { readonly ok: false; readonly why: string };
+
+/** What vm remembers of the `tailscale serve` endpoint it made ($VOICEMODE_HOME/state/tailscale-serve-NAME.json). */
+export interface ServeRecord {
+  readonly port: number;
+  readonly target: string;
 }
 
 /** A secret that is read only when it is used: its value, or why it cannot be had (no secret in it). */
@@ -192,6 +246,8 @@ export interface LiveKitPaths extends ServicePaths {
   readonly binary: string;
   readonly config: string;
   readonly keyFile: string;
+  /** vm's record of the `tailscale serve` endpoint it made (expose.https). */
+  readonly serveRecord: string;
 }
 
 /** The directories everything else is derived from. */
@@ -302,6 +358,12 @@ export interface LiveKitObserved {
    */
   readonly localAddresses?: readonly string[] | undefined;
   readonly health: HealthState;
+  /** Only when the file declares `expose` (tailscale or https): this machine on its tailnet. */
+  readonly tailnet?: TailnetState;
+  /** `tailscale serve status --json`: only when https is wanted or vm's record names an endpoint. */
+  readonly serve?: ServeState;
+  /** The endpoint vm made (its record); undefined when none. */
+  readonly serveRecord?: ServeRecord | undefined;
 }
 
 /** A file or directory vm does not manage but needs (a program, a checkout, a model). */
@@ -460,6 +522,11 @@ export type Effect =
   /** Removes a file, or a directory tree vm owns. Absent is fine. */
   | { readonly kind: 'remove'; readonly path: string }
   | { readonly kind: 'supervise'; readonly supervisor: SupervisorKind; readonly verb: SupervisorVerb; readonly service: ServiceSpec }
+  /**
+   * `tailscale serve --bg --yes --tls-terminated-tcp=PORT tcp://TARGET` (on) or `… PORT off`,
+   * then vm's record of it written (on) or removed (off).
+   */
+  | { readonly kind: 'tailscale-serve'; readonly binary: string; readonly verb: 'on' | 'off'; readonly port: number; readonly target: string; readonly record: string }
   /** Downloads a file (a whisper model), checks its sha256, and only then moves it into place. */
   | { readonly kind: 'download'; readonly url: string; readonly sha256: string; readonly path: string; readonly label: string }
   | {

@@ -74,6 +74,11 @@ export async function runEffect(host: Host, effect: Effect, io: EffectIo = {}): 
     case 'supervise':
       await (await supervisorFor(effect.supervisor)).run(host, effect.service, effect.verb);
       return;
+    case 'tailscale-serve': {
+      const { runServe } = await import('./tailscale-serve.js');
+      await runServe(host, effect);
+      return;
+    }
     case 'wait-healthy': {
       const w = await waitHealthy(host, effect.url, effect.check, effect.supervisor, effect.service, effect.timeoutMs, io.signal);
       if (!w.ok) throw w.interrupted === true ? new WaitInterruptedError(w.why) : new UserError('UNHEALTHY', w.why);

@@ -106,6 +106,7 @@ export async function main(argv: readonly string[], given: CliIo): Promise<numbe
     .option(...file)
     .option(...target)
     .option('--format <format>', 'sh, dotenv, json or fish', 'sh')
+    .option('--remote', "the URL for your other devices: LiveKit on the tailnet (expose: in the file)")
     .action(async (service: string | undefined, o: import('./commands/env.js').EnvFlags) => {
       await run(async () => (await import('./commands/env.js')).envCommand(io, service, o))();
     });
@@ -130,7 +131,8 @@ export async function main(argv: readonly string[], given: CliIo): Promise<numbe
     .option('--grant <list>', 'comma-separated: join, publish, subscribe, publish-data, list, create, admin', 'join,publish,subscribe,publish-data')
     .option(...target)
     .option('--json', 'print access_token, url, identity, name, room, grants, expires_at')
-    .action(async (o: import('../ops/token.js').TokenFlags & { file?: string; target?: string; json?: boolean }) => {
+    .option('--remote', "the URL for your other devices: LiveKit on the tailnet (expose: in the file)")
+    .action(async (o: import('../ops/token.js').TokenFlags & { file?: string; target?: string; json?: boolean; remote?: boolean }) => {
       await run(async () => (await import('./commands/token.js')).tokenCommand(io, o))();
     });
   program

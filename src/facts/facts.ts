@@ -1,10 +1,11 @@
 // What is observed once per snapshot and shared by every service: which supervisor runs them
-// here (and why), whether systemd keeps user services after logout, the host's name. Services'
-// observers ask for these; the Tailscale and host-override features add their facts here.
+// here (and why), whether systemd keeps user services after logout, the host's name, this
+// machine on its tailnet. Services' observers ask for these; each is asked at most once per
+// snapshot, and only when someone needs it (a plan without `expose` never runs tailscale).
 
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import type { RuntimeState, ServiceSpec, SupervisorKind, SupervisorState } from '../model.js';
+import type { RuntimeState, ServiceSpec, SupervisorKind, SupervisorState, TailnetState } from '../model.js';
 import type { Host } from '../platform/host.js';
 import { supervisorFor } from '../platform/supervisor.js';
 
@@ -19,11 +20,14 @@ export interface Facts {
   lingering(): Promise<boolean | undefined>;
   /** The host name (VOICEMODE_HOSTNAME replaces the detected one: containers, tests). */
   readonly hostname: string;
+  /** This machine on its tailnet (`tailscale status --json`), asked on the first call only. */
+  tailnet(): Promise<TailnetState>;
 }
 
 export function observeFacts(host: Host, wanted: 'auto' | SupervisorKind, hostname: string): Facts {
   let decided: Promise<SupervisorState> | undefined;
   let lingering: Promise<boolean | undefined> | undefined;
+  let tailnet: Promise<TailnetState> | undefined;
   const tryKind = async (kind: SupervisorKind, why: string, spec: (k: SupervisorKind) => ServiceSpec) => {
     try {
       const runtime = await (await supervisorFor(kind)).observe(host, spec(kind));
@@ -54,6 +58,8 @@ export function observeFacts(host: Host, wanted: 'auto' | SupervisorKind, hostna
       return r;
     },
     lingering: () => (lingering ??= host.platform === 'linux' ? observeLingering(host) : Promise.resolve(undefined)),
+    // Loaded on first use too: most plans never ask.
+    tailnet: () => (tailnet ??= import('./tailnet.js').then((t) => t.observeTailnet(host))),
   };
 }
 

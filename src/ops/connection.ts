@@ -12,7 +12,7 @@ import type { DesiredState, HealthState, ServiceDesired } from '../model.js';
 import { resolveRoots } from '../paths.js';
 import type { Host } from '../platform/host.js';
 import { observeHealth } from '../resources/health.js';
-import type { Answer, ClientAccess, LocalCredentials, RemoteDeclaration } from '../services/client-access.js';
+import type { Answer, ClientAccess, LocalCredentials, RemoteDeclaration, RemoteUrl } from '../services/client-access.js';
 import type { ServiceKind } from '../services/contract.js';
 import { kindOf } from '../services/registry.js';
 
@@ -47,6 +47,12 @@ export interface ConnectionInput {
   readonly fallback: RemoteDeclaration | undefined;
   /** Whether the fallback answered; undefined when it was not asked. */
   readonly fallbackCheck: Answer | undefined;
+  /**
+   * `--remote`: the local server's URL for the user's other devices (the tailnet), or why there
+   * is none. The local server is then handed out with this URL; a fallback keeps its own (it is
+   * reachable from anywhere). Undefined: the local URL.
+   */
+  readonly remote?: RemoteUrl | undefined;
 }
 
 /** Whether the local server's health is needed to decide. */
@@ -79,8 +85,13 @@ export function resolveConnection(input: ConnectionInput): ConnectionResult {
   const { title, local, localHealth, fallback, fallbackCheck } = input;
   const healthy = localHealth?.state.kind === 'healthy';
   const localState = localHealth === undefined ? `local ${title} not checked` : healthy ? `local ${title} is healthy` : `local ${title} not healthy: ${describeHealth(localHealth.state, localHealth.where)}`;
-  const fromLocal = (why: string, warning?: string): ConnectionResult =>
-    local.ok ? { ok: true, connection: { ...local.creds, target: 'local', why, ...(warning === undefined ? {} : { warning }) } } : { ok: false, reason: local.why };
+  const remote = input.remote;
+  const fromLocal = (why: string, warning?: string): ConnectionResult => {
+    if (!local.ok) return { ok: false, reason: local.why };
+    if (remote !== undefined && !remote.ok) return { ok: false, reason: `no remote URL for ${title}: ${remote.why}` };
+    const url = remote?.ok === true ? remote.url : local.creds.url;
+    return { ok: true, connection: { ...local.creds, url, target: 'local', why, ...(warning === undefined ? {} : { warning }) } };
+  };
   const fromFallback = (fb: RemoteDeclaration, why: string, warning?: string): ConnectionResult =>
     fb.apiSecret.ok
       ? { ok: true, connection: { url: fb.url, apiKey: fb.apiKey, apiSecret: fb.apiSecret.value, target: 'fallback', why, ...(warning === undefined ? {} : { warning }) } }
@@ -125,13 +136,21 @@ export function clientService(desired: DesiredState, name: string | undefined): 
 }
 
 /** Observes what the decision needs (nothing more) and makes it. Throws UserError('NO_CONNECTION'). */
-export async function chooseConnection(host: Host, desired: DesiredState, target: Target, service?: string): Promise<Connection & { readonly access: ClientAccess<ServiceDesired, never> }> {
+export async function chooseConnection(
+  host: Host,
+  desired: DesiredState,
+  target: Target,
+  service?: string,
+  opts: { readonly remote?: boolean } = {},
+): Promise<Connection & { readonly access: ClientAccess<ServiceDesired, never> }> {
   const s = clientService(desired, service);
+  if (opts.remote === true && s.access.remoteUrl === undefined) throw new UserError('USAGE', `${s.title} has no remote URL (--remote)`);
   const paths = s.kind.paths(resolveRoots(host.env), s.desired.name, s.desired);
   const health = s.access.health(s.desired);
-  const [local, state] = await Promise.all([
+  const [local, state, remote] = await Promise.all([
     s.access.local(host, s.desired, paths as never),
     needsLocalHealth(target) ? observeHealth(host, health.url, health.check, LOCAL_HEALTH_MS) : Promise.resolve(undefined),
+    opts.remote === true && target !== 'fallback' ? s.access.remoteUrl?.(host, s.desired) : Promise.resolve(undefined),
   ]);
   const input = {
     title: s.title,
@@ -142,7 +161,7 @@ export async function chooseConnection(host: Host, desired: DesiredState, target
   };
   const fb = input.fallback;
   const fallbackCheck = needsFallbackCheck(input) && fb !== undefined && fb.apiSecret.ok ? await s.access.probe(host, { url: fb.url, apiKey: fb.apiKey, apiSecret: fb.apiSecret.value }, FALLBACK_CHECK_MS) : undefined;
-  const r = resolveConnection({ ...input, fallbackCheck });
+  const r = resolveConnection({ ...input, fallbackCheck, remote });
   if (!r.ok) throw new UserError('NO_CONNECTION', r.reason);
   return { ...r.connection, access: s.access };
 }

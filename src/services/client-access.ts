@@ -25,6 +25,8 @@ export interface RemoteDeclaration {
   readonly apiSecret: SecretResult;
 }
 
+export type RemoteUrl = { readonly ok: true; readonly url: string } | { readonly ok: false; readonly why: string };
+
 export type Answer = { readonly ok: true; readonly detail: string } | { readonly ok: false; readonly why: string };
 
 export interface RoomInfo {
@@ -55,6 +57,11 @@ export interface ClientAccess<D, P> {
   health(d: D): { readonly url: string; readonly check: HealthCheck };
   local(host: Host, d: D, paths: P): Promise<LocalCredentials>;
   fallback(d: D): RemoteDeclaration | undefined;
+  /**
+   * The local server's URL for the user's other devices (LiveKit: over the tailnet), or why
+   * there is none; observes what it needs (tailscale status). Absent: the kind has no such URL.
+   */
+  remoteUrl?(host: Host, d: D): Promise<RemoteUrl>;
   /** Whether a server answers these credentials (its room API; else `GET /` → 200), within timeoutMs. */
   probe(host: Host, creds: Credentials, timeoutMs: number): Promise<Answer>;
   /** The room API with these credentials: `keys accepted (N rooms)` or the server's reason. */

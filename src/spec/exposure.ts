@@ -81,8 +81,8 @@ export function describeWeakness(w: Weakness): string {
  */
 export function exposureWarnings(lk: LiveKitDesired): string[] {
   const open = exposure(lk.bindAddresses);
-  if (open === undefined) return [];
-  const where = `LiveKit listens on ${describeExposure(open)}`;
+  if (open === undefined && lk.expose === undefined) return [];
+  const where = open === undefined ? `LiveKit is reachable on the tailnet (expose.${lk.expose?.tailscale === true ? 'tailscale' : 'https'})` : `LiveKit listens on ${describeExposure(open)}`;
   const out: string[] = [];
   if (lk.keys.kind === 'declared') {
     for (const [name, secret] of Object.entries(lk.keys.entries)) {

@@ -3,10 +3,13 @@
 // Pure. It trusts its input: load.ts only calls it when the schema and the rules found nothing.
 
 import { join } from 'node:path';
-import type { ClientsDesired, DesiredState, InstallMethod, KeysSpec, KindName, LiveKitDesired, LiveKitFallback, SecretResult, LogLevel, ServiceDesired, ServiceState, SpecSource, SupervisorKind } from '../model.js';
+import type { ClientsDesired, DesiredState, InstallMethod, KeysSpec, KindName, LiveKitDesired, LiveKitExpose, LiveKitFallback, SecretResult, LogLevel, ServiceDesired, ServiceState, SpecSource, SupervisorKind } from '../model.js';
 import { normaliseHttp, type WrittenHttp } from '../services/command/normalise.js';
 import { DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from './default.js';
 import { clientFallbackUrl } from './rules-fallback.js';
+
+/** tailscale serve's port for `expose.https` when the file names none. */
+export const DEFAULT_HTTPS_PORT = 7443;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -55,6 +58,8 @@ export interface WrittenLiveKit {
   readonly allow_insecure?: boolean;
   /** A remote LiveKit for clients when the local one is not healthy (src/ops/connection.ts). */
   readonly fallback?: { readonly url: string; readonly api_key: string; readonly api_secret: WrittenSecret };
+  /** Reach LiveKit over Tailscale (src/facts/tailnet.ts). */
+  readonly expose?: { readonly tailscale?: boolean; readonly https?: boolean; readonly https_port?: number };
 }
 
 export type WrittenSecret = string | { readonly env: string } | { readonly file: string };
@@ -160,7 +165,15 @@ function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, strin
     logging: { level: w.logging?.level ?? d.logLevel, maxBytes: parseSize(w.logging?.max_size) ?? d.logMaxBytes },
     health: { timeoutMs: parseDuration(w.health?.timeout) ?? d.healthTimeoutMs },
     ...(w.fallback === undefined ? {} : { fallback: fallback(w.fallback, fallbackSecret) }),
+    ...exposeOf(w.expose),
   };
+}
+
+/** `expose` only when it exposes something: otherwise the tailnet is never asked. */
+function exposeOf(w: WrittenLiveKit['expose']): { expose?: LiveKitExpose } {
+  const tailscale = w?.tailscale === true;
+  const https = w?.https === true;
+  return tailscale || https ? { expose: { tailscale, https, httpsPort: w?.https_port ?? DEFAULT_HTTPS_PORT } } : {};
 }
 
 /**

@@ -84,6 +84,12 @@ export function checkRules(spec: ParsedSpec, env: Env): SpecProblem[] {
     });
   }
 
+  // use_external_ip makes LiveKit ask STUN for its public address and advertise that instead of
+  // rtc.node_ip (mediatransportutil rtcconfig: determineIP runs when UseExternalIP is set).
+  if (at(`${LK}/expose/tailscale`) === true && at(`${LK}/rtc/use_external_ip`) === true) {
+    report(`${LK}/rtc/use_external_ip`, 'use_external_ip: true advertises the public address found by STUN, but expose.tailscale advertises the tailnet address as rtc.node_ip; remove one of them');
+  }
+
   const timeout = at(`${LK}/health/timeout`);
   const ms = parseDuration(timeout);
   if (ms !== undefined && (ms <= 0 || ms > MAX_HEALTH_TIMEOUT_MS)) {
@@ -93,6 +99,14 @@ export function checkRules(spec: ParsedSpec, env: Env): SpecProblem[] {
 }
 
 const EXPOSURE_FIX = 'listen on 127.0.0.1 only, or set allow_insecure: true';
+
+/** `expose.tailscale: true` or `expose.https: true` as written, or undefined when neither. */
+function tailnetExposure(expose: unknown): string | undefined {
+  if (typeof expose !== 'object' || expose === null) return undefined;
+  const e = expose as { tailscale?: unknown; https?: unknown };
+  if (e.tailscale === true) return 'expose.tailscale';
+  return e.https === true ? 'expose.https' : undefined;
+}
 
 /**
  * Refuses what must not face a network: with a non-loopback bind address, a secret shorter than
@@ -108,21 +122,24 @@ export function checkExposure(spec: ParsedSpec, secrets: ReadonlyMap<string, str
   if (at(`${LK}/allow_insecure`) === true) return problems;
   const binds = at(`${LK}/bind_addresses`);
   const open = exposure(Array.isArray(binds) ? binds : DEFAULTS.bindAddresses);
-  if (open === undefined) return problems;
-  const where = `LiveKit listens on ${describeExposure(open)}`;
+  // The tailnet is a network too: expose obeys the same rule as a bind address off loopback.
+  const tailnet = tailnetExposure(at(`${LK}/expose`));
+  if (open === undefined && tailnet === undefined) return problems;
+  const where = open === undefined ? `LiveKit is reachable on the tailnet (${tailnet})` : `LiveKit listens on ${describeExposure(open)}`;
   const report = (pointer: string, message: string): void => {
     const { line, column } = locate(spec, pointer, 'value');
     problems.push({ file: spec.file, line, column, message, pointer });
   };
+  const fix = open === undefined ? 'or remove expose (or set allow_insecure: true)' : EXPOSURE_FIX;
   for (const [name, secret] of secrets) {
     const weak = secretWeakness(secret);
     if (weak === undefined) continue;
     const pointer = `${LK}/keys/${escapePointer(name)}`;
     const own = weak === 'well-known' ? 'your own' : 'a';
-    report(pointer, `${subject(pointer)} ${describeWeakness(weak)}, but ${where}: anyone who can reach it could guess the secret; use ${own} random secret of 32 or more characters (openssl rand -base64 32), ${EXPOSURE_FIX}`);
+    report(pointer, `${subject(pointer)} ${describeWeakness(weak)}, but ${where}: anyone who can reach it could guess the secret; use ${own} random secret of 32 or more characters (openssl rand -base64 32), ${fix}`);
   }
   if (at(`${LK}/dev`) === true) {
-    report(`${LK}/dev`, `dev: true serves LiveKit's /debug/pprof profiling endpoints, but ${where}: anyone who can reach it could use them; remove dev: true, ${EXPOSURE_FIX}`);
+    report(`${LK}/dev`, `dev: true serves LiveKit's /debug/pprof profiling endpoints, but ${where}: anyone who can reach it could use them; remove dev: true, ${fix}`);
   }
   return problems;
 }

@@ -206,7 +206,7 @@ async function within(ms: number, p: Promise<void>): Promise<boolean> {
 }
 
 /** Starts a private `systemd --user` and waits until it answers (about 0.15 s here). */
-export async function startUserManager(): Promise<UserManager> {
+export async function startUserManager(opts: { netnsPid?: number } = {}): Promise<UserManager> {
   if (!userManagerAvailable()) throw new Error('startUserManager: needs root, /lib/systemd/systemd, unshare and systemctl');
   const { root, env } = await makeRoot();
   const unitDir = join(env.XDG_CONFIG_HOME, 'systemd', 'user');
@@ -238,7 +238,9 @@ export async function startUserManager(): Promise<UserManager> {
   ].join('\n');
   const logFd = openSync(logPath, 'a');
   // detached: the child calls setsid(), so its pid is also its process group, killable as a whole.
-  const child = spawn('unshare', ['-m', 'sh', '-c', script], {
+  // netnsPid: run the manager (and so every unit it starts) in that process's network namespace.
+  const [cmd, args] = opts.netnsPid === undefined ? ['unshare', ['-m', 'sh', '-c', script]] : ['nsenter', ['-t', String(opts.netnsPid), '-n', 'unshare', '-m', 'sh', '-c', script]];
+  const child = spawn(cmd, args, {
     env: fullEnv,
     cwd: env.HOME,
     detached: true,

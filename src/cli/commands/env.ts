@@ -12,6 +12,7 @@ export interface EnvFlags {
   file?: string;
   target?: string;
   format?: string;
+  remote?: boolean;
 }
 
 export function parseTarget(v: string | undefined): Target {
@@ -31,7 +32,7 @@ export async function envCommand(io: CliIo, service: string | undefined, o: EnvF
   const format = o.format ?? 'sh';
   if (!(ENV_FORMATS as readonly string[]).includes(format)) throw new UserError('USAGE', `--format must be one of ${ENV_FORMATS.join(', ')} (got ${JSON.stringify(format)})`);
   const { desired, host } = await loadContext(io, o.file);
-  const c = await chooseConnection(host, desired, target, service);
+  const c = await chooseConnection(host, desired, target, service, { remote: o.remote === true });
   reportChoice(io.stderr, c, target);
   const [u, k, s] = c.access.envNames;
   io.stdout.write(formatEnv([[u, c.url], [k, c.apiKey], [s, c.apiSecret]], format as EnvFormat, c.target));

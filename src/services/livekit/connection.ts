@@ -7,6 +7,7 @@ import type { LiveKitDesired, LiveKitPaths } from '../../model.js';
 import type { Host } from '../../platform/host.js';
 import type { Answer, ClientAccess, Credentials, LocalCredentials, RoomInfo, TokenRequest } from '../client-access.js';
 import { readKeyFile } from './keys.js';
+import { remoteUrl } from './expose.js';
 import { clientUrl, healthUrl } from './render.js';
 
 type Sdk = typeof import('livekit-server-sdk');
@@ -84,6 +85,11 @@ export const livekitClients: ClientAccess<LiveKitDesired, LiveKitPaths> = {
   health: (d) => ({ url: healthUrl(d), check: 'livekit' }),
   local: localCredentials,
   fallback: (d) => d.fallback,
+  async remoteUrl(host, d) {
+    if (d.expose === undefined) return remoteUrl(d, undefined);
+    const { observeTailnet } = await import('../../facts/tailnet.js');
+    return remoteUrl(d, await observeTailnet(host));
+  },
   async probe(host, creds, timeoutMs) {
     // Both at once, so the answer comes within timeoutMs: the room API proves the key; a proxy
     // in front of a server may only pass `GET /`.

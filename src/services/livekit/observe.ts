@@ -62,6 +62,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: LiveK
     listening(host, [{ port: d.port, addresses: d.bindAddresses }, { port: d.rtc.tcpPort, addresses: [] }]),
   ]);
   const kind = sup.supervisor.kind === 'unavailable' ? undefined : sup.supervisor.kind;
+  const exposed = await observeExposure(host, d, paths, facts);
   const [definition, owners] = await Promise.all([
     kind === 'systemd' ? unitFile : kind === 'launchd' ? host.readFile(paths.plistFile) : ABSENT,
     ownersOf(host, listeners, sup.runtime?.running === true ? sup.runtime.pid : undefined),
@@ -89,7 +90,22 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: LiveK
     runtime: sup.runtime,
     // Whatever answered GET /, it was not vm's LiveKit: health is LiveKit's own answer only.
     health: holder === undefined ? health : { kind: 'foreign', ...holder },
+    ...exposed,
   };
+}
+
+/**
+ * The tailnet and `tailscale serve`, asked only when the file declares `expose` or vm's record
+ * names an endpoint it made (to remove it): a plan without either never runs tailscale.
+ */
+async function observeExposure(host: Host, d: LiveKitDesired, paths: LiveKitPaths, facts: Facts): Promise<Pick<LiveKitObserved, 'tailnet' | 'serve' | 'serveRecord'>> {
+  const { parseServeRecord } = await import('./expose.js');
+  const record = parseServeRecord(await host.readFile(paths.serveRecord));
+  if (d.expose === undefined && record === undefined) return {};
+  const tailnet = await facts.tailnet();
+  const wantsServe = (d.expose?.https === true && d.state !== 'absent') || record !== undefined;
+  const serve = wantsServe && tailnet.kind === 'running' ? await (await import('../../facts/tailnet.js')).observeServe(host, tailnet.binary) : undefined;
+  return { tailnet, ...(serve === undefined ? {} : { serve }), ...(record === undefined ? {} : { serveRecord: record }) };
 }
 
 /**

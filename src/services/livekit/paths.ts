@@ -13,5 +13,6 @@ export function livekitPaths(roots: Roots, name: ServiceName, d?: LiveKitDesired
     binary: d?.install.method === 'path' ? d.install.path : join(base.dir, 'livekit-server'),
     config: join(base.dir, 'livekit.yaml'),
     keyFile: join(base.dir, 'keys.yaml'),
+    serveRecord: join(roots.voicemodeHome, 'state', `tailscale-serve-${name}.json`),
   };
 }

@@ -20,7 +20,8 @@ import type { ServicePlan } from '../contract.js';
 import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from './keys.js';
 import { planAbsent } from './plan-absent.js';
 import { planBinary } from './plan-binary.js';
-import { healthUrl, redactKeyFile, renderConfig, renderKeyFile } from './render.js';
+import { planServe, tailnetAddress, tailnetWarnings } from './expose.js';
+import { bindAddressesWith, healthUrl, redactKeyFile, renderConfig, renderKeyFile } from './render.js';
 import { renderDefinition, serviceSpec } from './supervision.js';
 
 export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKitPaths, ctx: PlanContext): ServicePlan {
@@ -35,9 +36,15 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
     out.warnings.push('lingering is off: systemd stops your user services when you log out; run `loginctl enable-linger $USER` to keep LiveKit running');
   }
 
+  // The tailnet (expose): not there → loopback-only config and one warning saying why.
+  out.warnings.push(...tailnetWarnings(d, o.tailnet));
+  const serve = planServe(d, o, paths);
+  out.warnings.push(...serve.warnings);
+
   if (d.state === 'absent') {
     const a = planAbsent(d, o, paths, svc);
-    return { ...out, steps: a.steps, notes: [...out.notes, ...a.notes] };
+    // The endpoint vm made goes first: it would forward to a LiveKit that is gone.
+    return { ...out, steps: [...serve.steps, ...a.steps], notes: [...out.notes, ...a.notes] };
   }
   const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect): void => {
     out.steps.push({ service: d.name, resource, action, reason, effect });
@@ -62,7 +69,10 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
   for (const [k, v] of Object.entries(keys.entries)) {
     if (v.length < MIN_SECRET_LENGTH) out.warnings.push(`keys.${k}: secret is shorter than ${MIN_SECRET_LENGTH} characters; LiveKit will log that it is too short`);
   }
-  const config = renderConfig(d, paths);
+  // The tailnet address is an observation: a changed address or state is a changed config
+  // (one restart), an unchanged one renders the same text (nothing to do).
+  const tailnet = tailnetAddress(d, o.tailnet);
+  const config = renderConfig(d, paths, tailnet);
   const configWhy = fileProblem(o.config, config, PRIVATE_FILE_MODE, (before) => `config changed: ${describeYamlChange(before, config)}`);
   if (configWhy !== undefined) {
     managed('config', configWhy, { path: paths.config, observed: o.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
@@ -86,7 +96,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
     managed('config', keyWhy, { path: paths.keyFile, observed: o.keyFile, content: keyFile, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, shown });
     restartBecause.push(o.keyFile.exists ? 'key file changed' : 'key file created');
   }
-  if (kind === undefined || svc === undefined || o.runtime === undefined) return out; // the blocker says why
+  if (kind === undefined || svc === undefined || o.runtime === undefined) return { ...out, steps: [...out.steps, ...serve.steps] }; // the blocker says why
 
   // 3. unit, 4. running, 5. healthy: as for every supervised service
   planSupervised(
@@ -114,9 +124,11 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
         { holder: o.portHolder ?? (o.health.kind === 'foreign' ? o.health : undefined), what: `port ${d.port}`, fix: 'another port' },
         { holder: o.rtcPortHolder, what: `rtc.tcp_port ${d.rtc.tcpPort}`, fix: 'another rtc.tcp_port' },
       ],
-      unbindable: unbindable('LiveKit', d.bindAddresses, o.localAddresses),
+      unbindable: unbindable('LiveKit', bindAddressesWith(d, tailnet), o.localAddresses),
     },
     own,
   );
+  // After LiveKit's own steps: the endpoint forwards to a LiveKit that is up.
+  out.steps.push(...serve.steps);
   return out;
 }

@@ -4,32 +4,51 @@
 // (FACTS.md) an unknown key makes it print an error and exit 0.
 
 import { parse, stringify } from 'yaml';
+import { ipBytes, isWildcard } from '../../ip.js';
 import type { LiveKitDesired, LiveKitPaths } from '../../model.js';
 
 const MANAGED = '# Managed by vm (Voice Mode). `vm apply` rewrites this file: change voicemode.services.yaml instead.\n';
 
 // A watch plans every few seconds from the same desired state: rendering (a whole yaml document
 // each time) is the bulk of a no-op cycle's garbage, so the result is kept per desired object.
-const configs = new WeakMap<LiveKitDesired, { keyFile: string; text: string }>();
+const configs = new WeakMap<LiveKitDesired, { keyFile: string; tailnet: string | undefined; text: string }>();
 let lastKeyFile: { entries: string; text: string } | undefined;
 
-export function renderConfig(d: LiveKitDesired, paths: LiveKitPaths): string {
+/**
+ * `tailnet`: the tailnet IPv4 LiveKit also binds and advertises (expose.tailscale while
+ * tailscale is Running, see expose.ts); undefined renders the file's addresses only.
+ */
+export function renderConfig(d: LiveKitDesired, paths: LiveKitPaths, tailnet?: string): string {
   const known = configs.get(d);
-  if (known !== undefined && known.keyFile === paths.keyFile) return known.text;
-  const text = renderConfigText(d, paths);
-  configs.set(d, { keyFile: paths.keyFile, text });
+  if (known !== undefined && known.keyFile === paths.keyFile && known.tailnet === tailnet) return known.text;
+  const text = renderConfigText(d, paths, tailnet);
+  configs.set(d, { keyFile: paths.keyFile, tailnet, text });
   return text;
 }
 
-function renderConfigText(d: LiveKitDesired, paths: LiveKitPaths): string {
+/**
+ * The addresses LiveKit listens on: the file's, plus the tailnet IPv4 when exposed — never a
+ * wildcard on Tailscale's account; nothing added when the file already listens everywhere
+ * (a second bind on the same port would fail) or on that very address.
+ */
+export function bindAddressesWith(d: Pick<LiveKitDesired, 'bindAddresses'>, tailnet: string | undefined): readonly string[] {
+  if (tailnet === undefined || d.bindAddresses.some((a) => { const b = ipBytes(a); return a === tailnet || (b !== undefined && isWildcard(b)); })) return d.bindAddresses;
+  return [...d.bindAddresses, tailnet];
+}
+
+function renderConfigText(d: LiveKitDesired, paths: LiveKitPaths, tailnet: string | undefined): string {
   const config = {
     port: d.port,
-    bind_addresses: [...d.bindAddresses],
+    bind_addresses: [...bindAddressesWith(d, tailnet)],
     rtc: {
       port_range_start: d.rtc.portRangeStart,
       port_range_end: d.rtc.portRangeEnd,
       tcp_port: d.rtc.tcpPort,
       use_external_ip: d.rtc.useExternalIp,
+      // An explicit node_ip is what LiveKit advertises in its host candidates (mediatransportutil
+      // rtcconfig: NAT 1:1 rewrite of host candidates) and it adds no STUN servers: every device
+      // on the tailnet reaches this address, and nothing asks the internet for a public one.
+      ...(tailnet === undefined ? {} : { node_ip: tailnet }),
     },
     room: { auto_create: d.room.autoCreate, empty_timeout: d.room.emptyTimeout },
     logging: { level: d.logging.level },

@@ -3,6 +3,7 @@
 import type { LiveKitDesired, LiveKitObserved, LiveKitPaths, ResourceKind, Step } from '../../model.js';
 import { describeHealth } from '../../resources/health.js';
 import type { ServiceSnapshot, ServiceStatusView, StatusOptions } from '../contract.js';
+import { remoteUrl } from './expose.js';
 import { healthUrl } from './render.js';
 
 export function livekitStatus(s: ServiceSnapshot<LiveKitDesired, LiveKitObserved, LiveKitPaths>, opts: StatusOptions = {}): ServiceStatusView {
@@ -14,6 +15,7 @@ export function livekitStatus(s: ServiceSnapshot<LiveKitDesired, LiveKitObserved
   const pending = (r: ResourceKind) => s.plan.steps.filter((st) => st.resource === r && !(secretsUnread && touches(st, p.keyFile)));
   const definitionFile = sup.kind === 'systemd' ? p.unitFile : sup.kind === 'launchd' ? p.plistFile : null;
   const configCurrent = pending('config').length === 0;
+  const remote = d.expose === undefined ? undefined : remoteUrl(d, lk.tailnet);
   const json = {
     state: d.state,
     supervisor: { kind: sup.kind, why: sup.why },
@@ -40,6 +42,8 @@ export function livekitStatus(s: ServiceSnapshot<LiveKitDesired, LiveKitObserved
     running: { active: rt?.running ?? false, pid: rt?.running === true ? rt.pid : null, state: rt?.state ?? 'unknown' },
     healthy: lk.health.kind === 'healthy',
     url: healthUrl(d),
+    // Where the user's other devices connect (expose): null when not exposed or not on the tailnet.
+    remote_url: remote === undefined ? null : remote.ok ? remote.url : null,
     log: p.logFile,
     pending_steps: secretsUnread ? null : s.plan.steps.length,
     warnings: s.plan.warnings,
@@ -58,6 +62,7 @@ export function livekitStatus(s: ServiceSnapshot<LiveKitDesired, LiveKitObserved
           `  unit     ${json.unit.up_to_date ? 'up to date' : 'out of date'}, ${enabled}${definitionFile === null ? '' : `  ${definitionFile}`}`,
           running,
           `  healthy  ${health}  ${json.url}`,
+          ...(remote === undefined ? [] : [`  remote   ${remote.ok ? remote.url : remote.why}`]),
           `  log      ${p.logFile}`,
         ];
   return { json, lines };
