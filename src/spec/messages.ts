@@ -41,6 +41,8 @@ export function shape(pointer: string): string {
 
 /** Whether the node at `pointer` is a secret or part of one: its value must not be shown. */
 export function isUnderKeys(pointer: string): boolean {
+  // Passwords (LiveKit's Redis, a redis service's requirepass) are secrets too.
+  if (/^\/services\/[^/]+(\/redis)?\/password(\/|$)/.test(pointer)) return true;
   return pointer === '/services/livekit/keys' || pointer.startsWith('/services/livekit/keys/');
 }
 
@@ -117,6 +119,7 @@ function closest(word: string, options: readonly string[]): string | undefined {
 
 function patternMessage(pointer: string, value: unknown, source: string | undefined): string {
   const s = typeof value === 'string' ? value : '';
+  if (/\/password$/.test(pointer) && isUnderKeys(pointer)) return `${subject(pointer)} must be non-empty text without newlines or control characters`;
   switch (shape(pointer)) {
     case '/services/livekit/version':
       return `version must be an exact X.Y.Z such as 1.9.0, without a leading v (got ${show(value)})`;

@@ -20,7 +20,7 @@ import type { ServicePlan } from '../contract.js';
 import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from './keys.js';
 import { planAbsent } from './plan-absent.js';
 import { planBinary } from './plan-binary.js';
-import { healthUrl, redactKeyFile, renderConfig, renderKeyFile } from './render.js';
+import { healthUrl, redactConfigText, redactedConfig, redactKeyFile, renderConfig, renderKeyFile } from './render.js';
 import { renderDefinition, serviceSpec } from './supervision.js';
 
 export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKitPaths, ctx: PlanContext): ServicePlan {
@@ -63,9 +63,16 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
     if (v.length < MIN_SECRET_LENGTH) out.warnings.push(`keys.${k}: secret is shorter than ${MIN_SECRET_LENGTH} characters; LiveKit will log that it is too short`);
   }
   const config = renderConfig(d, paths);
-  const configWhy = fileProblem(o.config, config, PRIVATE_FILE_MODE, (before) => `config changed: ${describeYamlChange(before, config)}`);
+  // The Redis password is in this file: diffs and reasons compare the redacted texts (a changed
+  // password shows as the file changing, never as its value).
+  const shownConfig = redactedConfig(d, paths);
+  const configWhy = fileProblem(o.config, config, PRIVATE_FILE_MODE, (before) => {
+    const b = redactConfigText(before);
+    return `config changed: ${b === shownConfig ? 'redis.password: (sensitive) changed' : describeYamlChange(b, shownConfig)}`;
+  });
   if (configWhy !== undefined) {
-    managed('config', configWhy, { path: paths.config, observed: o.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
+    const shown = { before: o.config.exists ? redactConfigText(o.config.content) : undefined, after: shownConfig };
+    managed('config', configWhy, { path: paths.config, observed: o.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, shown });
     // Created or changed, a file the running process uses is newer than it: restart (a created
     // one too, or the next look finds "config written after pid N started").
     restartBecause.push(o.config.exists ? 'config changed' : 'config created');
@@ -118,5 +125,11 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
     },
     own,
   );
+  // Multi-node: LiveKit would exit at start ("unable to connect to redis"). Nothing changes
+  // before the Redis answers: a blocker names the address and the reason.
+  const starts = out.steps.some((s) => s.resource === 'running' && (s.action === 'start' || s.action === 'restart'));
+  if (starts && d.redis !== undefined && o.redis?.ok === false) {
+    out.blockers.push(`LiveKit's Redis at ${d.redis.address} does not answer: ${o.redis.error}; LiveKit would not start. Start that Redis (or fix redis.address/password), then run vm again`);
+  }
   return out;
 }

@@ -21,7 +21,11 @@ export function renderConfig(d: LiveKitDesired, paths: LiveKitPaths): string {
   return text;
 }
 
-function renderConfigText(d: LiveKitDesired, paths: LiveKitPaths): string {
+/** What the plan shows instead of the Redis password (the config file is 0600; diffs are not). */
+export const SENSITIVE = '(sensitive)';
+
+function renderConfigText(d: LiveKitDesired, paths: LiveKitPaths, password?: string): string {
+  const r = d.redis;
   const config = {
     port: d.port,
     bind_addresses: [...d.bindAddresses],
@@ -35,11 +39,35 @@ function renderConfigText(d: LiveKitDesired, paths: LiveKitPaths): string {
     logging: { level: d.logging.level },
     // Refused beyond loopback unless allow_insecure (src/spec/exposure.ts): it serves /debug/pprof.
     ...(d.dev ? { development: true } : {}),
+    // LiveKit's multi-node mode (protocol's RedisConfig keys). The password lives here, in this
+    // 0600 file only: never in the unit's environment (REDIS_PASSWORD) or the command line.
+    ...(r === undefined
+      ? {}
+      : {
+          redis: {
+            address: r.address,
+            ...(r.username === undefined ? {} : { username: r.username }),
+            ...(r.password === undefined ? {} : { password: password ?? r.password }),
+            ...(r.db === 0 ? {} : { db: r.db }),
+            ...(r.tls ? { use_tls: true } : {}),
+          },
+        }),
+    ...(d.region === undefined ? {} : { region: d.region }),
     // Keys stay out of this file (and out of the unit and process arguments): only the key
     // file, mode 0600, holds secrets. LiveKit refuses a key file readable by others.
     key_file: paths.keyFile,
   };
   return MANAGED + stringify(config);
+}
+
+/** The config as the plan shows it: the Redis password replaced. */
+export function redactedConfig(d: LiveKitDesired, paths: LiveKitPaths): string {
+  return d.redis?.password === undefined ? renderConfig(d, paths) : renderConfigText(d, paths, SENSITIVE);
+}
+
+/** A config on disk as the plan shows it: a `redis.password` line replaced (never its value). */
+export function redactConfigText(content: string): string {
+  return content.replace(/^(\s+password:)[^\n]*$/gm, `$1 ${SENSITIVE}`);
 }
 
 /** The key file LiveKit reads: a YAML map api_key → secret. */
