@@ -52,8 +52,8 @@ export function planRedis(d: RedisDesired, o: RedisObserved, paths: RedisPaths, 
   const restartBecause: string[] = [];
   if (o.dataDirMode === undefined) add('config', 'create', `${paths.dataDir}: data directory missing`, { kind: 'mkdir', path: paths.dataDir, mode: PRIVATE_DIR_MODE });
   const config = renderRedisConfig(d, paths);
-  const shownAfter = renderRedisConfig(d, paths, d.password === undefined ? undefined : SENSITIVE);
   const redact = (text: string) => text.replace(/^requirepass .*$/m, `requirepass ${SENSITIVE}`);
+  const shownAfter = redact(config);
   const why = fileProblem(o.config, config, PRIVATE_FILE_MODE, (before) => (redact(before) === shownAfter ? 'config changed: requirepass (sensitive) changed' : `config changed: ${lineChanges(redact(before), shownAfter)}`));
   if (why !== undefined) {
     planWrite(out, d.name, 'config', why, { path: paths.config, observed: o.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, shown: { before: o.config.exists ? redact(o.config.content) : undefined, after: shownAfter } }, own);
