@@ -115,10 +115,19 @@ export function initFileText(schemaPath: string): string {
     ['    #   url: wss://my-project.livekit.cloud'],
     ['    #   api_key: APIabc123'],
     ['    #   api_secret: { env: LIVEKIT_CLOUD_SECRET }', 'read only when it is used'],
+    ['    # redis:', "LiveKit's multi-node mode: the Redis all nodes share"],
+    ['    #   address: 127.0.0.1:6379', 'beyond loopback it needs a password'],
+    ['    #   password: { env: REDIS_PASSWORD }', 'only in the 0600 config; username, db, tls too'],
+    ['    # region: home', "this node's region (LiveKit's region)"],
     [''],
     ['# clients:', 'client files vm keeps in step with LiveKit (only its own part)'],
     ['#   env_file: ~/.voicemode/voicemode.env', "Voice Mode's env file: a marked block of LIVEKIT_* values"],
     ['#   lk_project: voicemode', 'a project in ~/.livekit/cli-config.yaml for the lk CLI'],
+    [''],
+    ['# hosts:', 'per machine, merged over the above (later wins; lists replace)'],
+    ['#   "homeserver":', 'host name glob (* and ?), short name or FQDN'],
+    ['#     services:', '`vm render --host NAME` shows what a host gets'],
+    ['#       livekit: { region: home }'],
   ];
   const width = 36;
   // A row with no code continues the comment above it.

@@ -195,7 +195,7 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       const isService = /^\/services\/[^/]+$/.test(at);
       const kindless = isService && typeof value === 'object' && value !== null && (value as Record<string, unknown>)['kind'] === undefined;
       if (kindless && key === 'kind') {
-        return { pointer: at, part: 'key', message: `${quoteName(pointerSegments(at).at(-1) ?? '')} is not a service vm knows by name (livekit, whisper, kokoro): declare it with kind: command, its command and its port` };
+        return { pointer: at, part: 'key', message: `${quoteName(pointerSegments(at).at(-1) ?? '')} is not a service vm knows by name (livekit, whisper, kokoro, redis): declare it with kind: command, its command and its port` };
       }
       if (kindless && (key === 'command' || key === 'port')) return undefined;
       const when = /\/(then|else)\//.test(err.schemaPath) ? (REQUIRED_WHEN[key] ?? '') : '';
