@@ -36,7 +36,7 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
 
 /** Pointer with list indices and user-chosen key names replaced by `*`, to look up rules by shape. */
 export function shape(pointer: string): string {
-  return pointer.replace(/\/bind_addresses\/\d+$/, '/bind_addresses/*').replace(/^(\/services\/livekit\/keys)\/[^/]+/, '$1/*');
+  return pointer.replace(/^\/hosts\/[^/]+/, '/hosts/*').replace(/\/bind_addresses\/\d+$/, '/bind_addresses/*').replace(/^(\/services\/livekit\/keys)\/[^/]+/, '$1/*');
 }
 
 /** Whether the node at `pointer` is a secret or part of one: its value must not be shown. */
