@@ -42,7 +42,7 @@ const cases = [
   ['supervisor-typo', 'a misspelt supervisor', 'version: 1\nsupervisor: sytemd\n', '3:13: supervisor must be one of auto, systemd, launchd, process; got "sytemd" (did you mean "systemd"?)'],
   ['supervisor-number', 'a supervisor that is a number', 'version: 1\nsupervisor: 1\n', '3:13: supervisor must be text, got 1; put it in quotes: "1"'],
   ['services-list', 'services written as a list', 'version: 1\nservices:\n  - livekit\n', '4:3: services must be a mapping (key: value), got a list'],
-  ['service-unknown', 'a service with a name vm does not know, and no kind', 'version: 1\nservices:\n  redis: {}\n', '4:3: "redis" is not a service vm knows by name (livekit, whisper, kokoro): declare it with kind: command, its command and its port'],
+  ['service-unknown', 'a service with a name vm does not know, and no kind', 'version: 1\nservices:\n  memcached: {}\n', '4:3: "memcached" is not a service vm knows by name (livekit, whisper, kokoro, redis): declare it with kind: command, its command and its port'],
   ['livekit-text', 'livekit: with a word instead of settings', 'version: 1\nservices:\n  livekit: yes\n', '4:12: livekit must be a mapping (key: value), got "yes"'],
   ['livekit-empty', 'livekit: with nothing after it', 'version: 1\nservices:\n  livekit:\n', '4:3: livekit must be a mapping (key: value), got nothing'],
 

@@ -13,7 +13,7 @@ export type ServiceName = string;
  * The kinds of service vm knows (src/services/registry.ts). `whisper` and `kokoro` are presets
  * over `command`, the generic supervised local HTTP service.
  */
-export type KindName = 'livekit' | 'whisper' | 'kokoro' | 'command';
+export type KindName = 'livekit' | 'whisper' | 'kokoro' | 'command' | 'redis';
 
 /**
  * The resources vm manages for a service, in the order they are planned. `unit` is the
@@ -93,6 +93,10 @@ export interface LiveKitDesired extends ServiceDesiredBase {
   readonly fallback?: LiveKitFallback;
   /** `expose:` in the file; absent when it exposes nothing (the tailnet is then never asked). */
   readonly expose?: LiveKitExpose;
+  /** LiveKit's multi-node mode: the Redis every node shares (its config's redis: block). */
+  readonly redis?: LiveKitRedis;
+  /** This node's region (LiveKit's region key). */
+  readonly region?: string;
 }
 
 /** services.livekit.expose: reach LiveKit from the user's other devices over Tailscale. */
@@ -146,6 +150,25 @@ export interface ServeRecord {
   readonly target: string;
 }
 
+/** services.livekit.redis, the password resolved (it goes only into the 0600 config file). */
+export interface LiveKitRedis {
+  /** host:port */
+  readonly address: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly db: number;
+  readonly tls: boolean;
+}
+
+/** A Redis server vm supervises (`services.redis`); health is PING → PONG. */
+export interface RedisDesired extends ServiceDesiredBase {
+  readonly kind: 'redis';
+  /** redis-server: vm never installs or changes it. */
+  readonly program: string;
+  /** requirepass; undefined: none (refused beyond loopback). */
+  readonly password: string | undefined;
+}
+
 /** A secret that is read only when it is used: its value, or why it cannot be had (no secret in it). */
 export type SecretResult = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly message: string };
 
@@ -182,7 +205,7 @@ export interface HttpServiceDesired extends ServiceDesiredBase {
   readonly model: ModelSpec | undefined;
 }
 
-export type ServiceDesired = LiveKitDesired | HttpServiceDesired;
+export type ServiceDesired = LiveKitDesired | HttpServiceDesired | RedisDesired;
 
 export interface DesiredState {
   readonly source: SpecSource;
@@ -195,6 +218,8 @@ export interface DesiredState {
   readonly services: Readonly<Record<ServiceName, ServiceDesired>>;
   /** Client config files vm keeps in step with the services (`clients:`); absent: none. */
   readonly clients?: ClientsDesired;
+  /** With `hosts:` in the file: the host name matched, and the entries applied (file order). */
+  readonly host?: { readonly name: string; readonly applied: readonly string[] };
 }
 
 /** `clients:` in the file, `~` expanded. Each is optional. */
@@ -364,6 +389,8 @@ export interface LiveKitObserved {
   readonly serve?: ServeState;
   /** The endpoint vm made (its record); undefined when none. */
   readonly serveRecord?: ServeRecord | undefined;
+  /** With redis: declared: whether it answers PING (with AUTH); an observation, planned as a blocker. */
+  readonly redis?: { readonly ok: true } | { readonly ok: false; readonly error: string };
 }
 
 /** A file or directory vm does not manage but needs (a program, a checkout, a model). */
@@ -394,7 +421,26 @@ export interface HttpObserved {
   readonly health: HealthState;
 }
 
-export type ServiceObserved = LiveKitObserved | HttpObserved;
+/** What is on the machine for a `redis` service. */
+export interface RedisObserved {
+  readonly kind: 'redis';
+  readonly supervisor: SupervisorState;
+  readonly lingering?: boolean | undefined;
+  readonly program: PathPresence;
+  readonly config: FileState;
+  /** Its data directory (dir under ~/.voicemode/services/NAME): mode, undefined when missing. */
+  readonly dataDirMode: number | undefined;
+  readonly definition: FileState;
+  readonly runtime: RuntimeState | undefined;
+  readonly logDirMode: number | undefined;
+  readonly logDirExists: boolean;
+  readonly written: WrittenRecord;
+  readonly portHolder?: { readonly pid: number; readonly command: string } | undefined;
+  readonly localAddresses?: readonly string[] | undefined;
+  readonly health: HealthState;
+}
+
+export type ServiceObserved = LiveKitObserved | HttpObserved | RedisObserved;
 
 /**
  * What vm last wrote to each managed file, as HMAC-SHA256(salt, content) — salted, so the record
@@ -537,9 +583,11 @@ export type Effect =
       readonly timeoutMs: number;
       readonly supervisor: SupervisorKind;
       readonly service: ServiceSpec;
+      /** check redis: where to PING and with which password (internal: never shown). */
+      readonly redis?: { readonly address: string; readonly password?: string | undefined };
     };
 
-export type HealthCheck = 'livekit' | 'http';
+export type HealthCheck = 'livekit' | 'http' | 'redis';
 
 /**
  * Which fragment of a file, and what it should hold (`value` undefined: remove it). Pure data: apply

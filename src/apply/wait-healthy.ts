@@ -10,6 +10,7 @@ import type { Host } from '../platform/host.js';
 import { portOwners } from '../platform/port-holder.js';
 import { supervisorFor } from '../platform/supervisor.js';
 import { observeHealth } from '../resources/health.js';
+import { observeRedisHealth, type RedisTarget } from '../resources/redis-ping.js';
 
 const POLL_MS = 200;
 
@@ -18,17 +19,17 @@ export type WaitResult =
   | { readonly ok: false; readonly why: string; readonly interrupted?: true };
 
 /** `signal` cuts the wait short (Ctrl-C during apply): it then ends as not healthy, interrupted. */
-export async function waitHealthy(host: Host, url: string, check: HealthCheck, kind: SupervisorKind, svc: ServiceSpec, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
+export async function waitHealthy(host: Host, url: string, check: HealthCheck, kind: SupervisorKind, svc: ServiceSpec, timeoutMs: number, signal?: AbortSignal, redis?: RedisTarget): Promise<WaitResult> {
   const supervisor = await supervisorFor(kind);
   const start = host.now();
   const cut = (): WaitResult => ({ ok: false, why: `the health wait was cut short after ${((host.now() - start) / 1000).toFixed(1)}s`, interrupted: true });
   let last: HealthState;
   for (;;) {
     if (signal?.aborted === true) return cut();
-    last = await observeHealth(host, url, check, Math.min(1_000, timeoutMs));
+    last = check === 'redis' && redis !== undefined ? await observeRedisHealth(host, redis, Math.min(1_000, timeoutMs)) : await observeHealth(host, url, check, Math.min(1_000, timeoutMs));
     const rt = await supervisor.observe(host, svc).catch(() => undefined);
     const title = svc.title ?? svc.name;
-    if (rt !== undefined && !rt.running) return { ok: false, why: `${title} exited while starting (${rt.state})${last.kind === 'healthy' ? `; GET ${url} was answered by another process` : ''}` };
+    if (rt !== undefined && !rt.running) return { ok: false, why: `${title} exited while starting (${rt.state})${last.kind === 'healthy' ? `; ${check === 'redis' ? url : `GET ${url}`} was answered by another process` : ''}` };
     if (last.kind === 'healthy') {
       // Unknown supervisor state (rt undefined): nothing to compare with, take the answer as before.
       const foreign = rt === undefined ? undefined : await answeredByOther(host, url, rt.pid);

@@ -91,6 +91,15 @@ export async function main(argv: readonly string[], given: CliIo): Promise<numbe
       await run(async () => (await import('./commands/validate.js')).validateCommand(io, o))();
     });
   program
+    .command('render')
+    .description('print the desired state a host gets from the file (its hosts: entries applied), secrets (sensitive); changes and observes nothing')
+    .option(...file)
+    .option('--host <name>', 'the host name to match hosts: entries against (default: this one, or VOICEMODE_HOSTNAME)')
+    .option('--json', 'print it as JSON')
+    .action(async (o: { file?: string; host?: string; json?: boolean }) => {
+      await run(async () => (await import('./commands/render.js')).renderCommand(io, o))();
+    });
+  program
     .command('init')
     .description('write the default desired-state file, with comments')
     .option('-f, --file <path>', 'where to write it', 'voicemode.services.yaml')

@@ -41,6 +41,7 @@ export function plan(
   if (desired.source.kind === 'default') {
     notes.push('no voicemode.services.yaml found: using the built-in default (LiveKit on 127.0.0.1 with a generated key); `vm init` writes it as a file');
   }
+  if (desired.host !== undefined) notes.push(hostNote(desired.host));
   for (const l of observed.leftovers) {
     // Deleting by omission is how people lose data: a service dropped from the file is left alone.
     const rt = l.runtime?.runtime;
@@ -90,4 +91,10 @@ export function planToJson(p: Plan): PlanJson {
     warnings: p.warnings,
     notes: p.notes,
   };
+}
+
+/** "host homeserver: hosts.homeserver applied": which `hosts:` entries shaped this plan. */
+export function hostNote(h: NonNullable<DesiredState['host']>): string {
+  const label = (p: string) => (/^[A-Za-z0-9_-]+$/.test(p) ? `hosts.${p}` : `hosts.${JSON.stringify(p)}`);
+  return h.applied.length === 0 ? `host ${h.name}: no hosts entry matches; the base applies` : `host ${h.name}: ${h.applied.map(label).join(', ')} applied`;
 }

@@ -18,6 +18,8 @@ export type HttpResult =
   | { readonly ok: true; readonly status: number; readonly body: string; readonly location?: string }
   | { readonly ok: false; readonly error: string };
 
+export type TcpResult = { readonly ok: true; readonly received: string } | { readonly ok: false; readonly error: string };
+
 export interface PathStat {
   readonly kind: 'file' | 'dir' | 'other';
   readonly mode: number;
@@ -71,6 +73,13 @@ export interface Host {
 
   /** One HTTP(S) GET, redirects not followed; never throws. */
   httpGet(url: string, timeoutMs: number): Promise<HttpResult>;
+
+  /**
+   * One request/answer exchange over a TCP (or TLS) connection: writes `request`, reads until
+   * `done(received)` says the answer is complete, then closes. Never throws. Redis PING uses it
+   * (src/resources/redis-ping.ts): no client library.
+   */
+  tcpExchange(address: { readonly host: string; readonly port: number; readonly tls?: boolean }, request: string, done: (received: string) => boolean, timeoutMs: number): Promise<TcpResult>;
 
   /**
    * The addresses of this machine's network interfaces (os.networkInterfaces()), to tell a bind

@@ -7,7 +7,8 @@ import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { dirname, basename, join } from 'node:path';
 import type { FileState } from '../model.js';
-import type { ExecResult, Host, HttpResult, PathStat } from './host.js';
+import type { ExecResult, Host, HttpResult, PathStat, TcpResult } from './host.js';
+import { connect as tcpConnect } from 'node:net';
 import { unitPropertiesOverBus } from './systemd-bus.js';
 
 export function nodeHost(env: Readonly<Record<string, string | undefined>> = process.env): Host {
@@ -40,6 +41,7 @@ export function nodeHost(env: Readonly<Record<string, string | undefined>> = pro
     exec: (file, args, opts) => exec(file, args, { ...opts, env: { ...env, ...opts?.env } }),
     systemdUnitProperties: (unit, props) => unitPropertiesOverBus(env['XDG_RUNTIME_DIR'], unit, props),
     httpGet,
+    tcpExchange,
     interfaceAddresses: () => Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => ({ address: i.address, cidr: i.cidr, internal: i.internal }))),
     now: () => Date.now(),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -179,6 +181,30 @@ async function httpGet(url: string, timeoutMs: number): Promise<HttpResult> {
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, error: e.code ?? e.message }));
     req.end();
+  });
+}
+
+async function tcpExchange(address: { host: string; port: number; tls?: boolean }, requestText: string, done: (received: string) => boolean, timeoutMs: number): Promise<TcpResult> {
+  // node:tls only loads when a Redis asks for TLS.
+  const socket = address.tls === true ? (await import('node:tls')).connect({ host: address.host, port: address.port, servername: address.host }) : tcpConnect({ host: address.host, port: address.port });
+  return new Promise((resolve) => {
+    let received = '';
+    let settled = false;
+    const finish = (r: TcpResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ ok: false, error: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    socket.once(address.tls === true ? 'secureConnect' : 'connect', () => socket.write(requestText));
+    socket.on('data', (c: Buffer) => {
+      received += c.toString('utf8');
+      if (received.length > 64 * 1024 || done(received)) finish({ ok: true, received });
+    });
+    socket.on('end', () => finish(received === '' ? { ok: false, error: 'the connection was closed without an answer' } : { ok: true, received }));
+    socket.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, error: e.code ?? e.message }));
   });
 }
 

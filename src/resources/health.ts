@@ -3,6 +3,7 @@
 //            start). livekit-server has no /health endpoint (FACTS.md).
 //   http     any local HTTP service's health path: 2xx is healthy; 503 means still starting
 //            (whisper-server answers 503 while it loads its model); anything else is not.
+//   redis    `PING` → `PONG` over RESP (with AUTH): src/resources/redis-ping.ts.
 
 import type { HealthCheck, HealthState } from '../model.js';
 import type { Host, HttpResult } from '../platform/host.js';
@@ -18,6 +19,9 @@ export function classifyHealth(check: HealthCheck, r: HttpResult): HealthState {
       if (r.status >= 200 && r.status < 300) return { kind: 'healthy' };
       if (r.status === 503) return { kind: 'starting', status: 503 };
       return { kind: 'unhealthy', detail: `answered ${r.status}` };
+    case 'redis':
+      // Not HTTP: redis-ping.ts asks PING → PONG. An HTTP answer there is not a Redis.
+      return { kind: 'unhealthy', detail: 'an HTTP server answered where Redis was expected' };
   }
 }
 

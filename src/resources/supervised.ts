@@ -37,7 +37,7 @@ export interface SupervisedInput {
   /** Bind addresses this machine does not have (resources/listening.ts). */
   readonly unbindable: readonly string[];
   readonly logDir: string;
-  readonly health: { readonly url: string; readonly check: HealthCheck; readonly timeoutMs: number };
+  readonly health: { readonly url: string; readonly check: HealthCheck; readonly timeoutMs: number; readonly redis?: { readonly address: string; readonly password?: string | undefined } };
   /** Why the running process no longer matches what is on disk (files the kind rewrites). */
   readonly restartBecause: readonly string[];
   /** Files the process uses, with their mtimes: one written after it started makes it stale. */
@@ -77,8 +77,9 @@ export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Owners
     add('unit', i.autostart ? 'enable' : 'disable', `autostart: ${i.autostart} but the service is ${rt.enabled ? 'enabled' : 'not enabled'}`, supervise(kind, i.autostart ? 'enable' : 'disable', svc));
   }
 
-  const wait: Effect = { kind: 'wait-healthy', url: i.health.url, check: i.health.check, timeoutMs: i.health.timeoutMs, supervisor: kind, service: svc };
-  const waitWhy = `wait until GET ${i.health.url} answers ${i.health.check === 'livekit' ? '200 OK' : '2xx'} (up to ${i.health.timeoutMs / 1000}s)`;
+  const wait: Effect = { kind: 'wait-healthy', url: i.health.url, check: i.health.check, timeoutMs: i.health.timeoutMs, supervisor: kind, service: svc, ...(i.health.redis === undefined ? {} : { redis: i.health.redis }) };
+  const asked = i.health.check === 'redis' ? `${i.health.url} answers PING with PONG` : `GET ${i.health.url} answers ${i.health.check === 'livekit' ? '200 OK' : '2xx'}`;
+  const waitWhy = `wait until ${asked} (up to ${i.health.timeoutMs / 1000}s)`;
   if (i.state === 'stopped') {
     if (rt.running) add('running', 'stop', `state: stopped, but pid ${rt.pid} is running`, supervise(kind, 'stop', svc));
     return;
@@ -114,7 +115,7 @@ export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Owners
     add('running', 'restart', `pid ${rt.pid} is running but not healthy: ${health.detail}`, supervise(kind, 'restart', svc));
     add('healthy', 'wait-healthy', waitWhy, wait);
   } else if (health.kind === 'starting') {
-    add('healthy', 'wait-healthy', `still starting (GET ${new URL(i.health.url).pathname} → ${health.status}); ${waitWhy}`, wait);
+    add('healthy', 'wait-healthy', `still starting (${i.health.check === 'redis' ? 'PING → LOADING' : `GET ${new URL(i.health.url).pathname} → ${health.status}`}); ${waitWhy}`, wait);
   }
   // A missing bind address fails only a start: a process already listening keeps its sockets.
   const starts = out.steps.some((s) => s.resource === 'running' || s.resource === 'healthy');

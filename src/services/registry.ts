@@ -6,6 +6,7 @@ import type { ServiceKind } from './contract.js';
 import { commandKind } from './command/index.js';
 import { kokoroKind } from './kokoro/index.js';
 import { livekitKind } from './livekit/index.js';
+import { redisKind } from './redis/index.js';
 import { whisperKind } from './whisper/index.js';
 
 type AnyKind = ServiceKind<ServiceDesired, ServiceObserved, ServicePaths>;
@@ -17,6 +18,7 @@ const KINDS: Readonly<Record<KindName, AnyKind>> = {
   whisper: whisperKind as unknown as AnyKind,
   kokoro: kokoroKind as unknown as AnyKind,
   command: commandKind as unknown as AnyKind,
+  redis: redisKind as unknown as AnyKind,
 };
 
 /** The kind of a declared service. */
@@ -25,7 +27,7 @@ export function kindOf(d: Pick<ServiceDesired, 'kind'>): AnyKind {
 }
 
 /** The kinds that may be named without `kind:` (a service called `whisper` is a whisper). */
-export const PRESET_NAMES: readonly KindName[] = ['livekit', 'whisper', 'kokoro'];
+export const PRESET_NAMES: readonly KindName[] = ['livekit', 'whisper', 'kokoro', 'redis'];
 
 export function kindNamed(kind: KindName): AnyKind {
   return KINDS[kind];

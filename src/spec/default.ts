@@ -119,6 +119,10 @@ export function initFileText(schemaPath: string): string {
     ['    #   tailscale: false', 'true: also listen on the tailnet address (node_ip)'],
     ['    #   https: false', 'true: wss:// through tailscale serve (browsers)'],
     ['    #   https_port: 7443', 'the tailnet port of that endpoint'],
+    ['    # redis:', "LiveKit's multi-node mode: the Redis all nodes share"],
+    ['    #   address: 127.0.0.1:6379', 'beyond loopback it needs a password'],
+    ['    #   password: { env: REDIS_PASSWORD }', 'only in the 0600 config; username, db, tls too'],
+    ['    # region: home', "this node's region (LiveKit's region)"],
     ['  # whisper:', "whisper.cpp's whisper-server, speech-to-text (port 2022)"],
     ['  #   install: { method: path, path: ~/.voicemode/services/whisper/build/bin/whisper-server }'],
     ['  #   model: { path: ~/.voicemode/services/whisper/models/ggml-base.en.bin }', 'or { url, sha256 }'],
@@ -132,6 +136,11 @@ export function initFileText(schemaPath: string): string {
     ['# clients:', 'client files vm keeps in step with LiveKit (only its own part)'],
     ['#   env_file: ~/.voicemode/voicemode.env', "Voice Mode's env file: a marked block of LIVEKIT_* values"],
     ['#   lk_project: voicemode', 'a project in ~/.livekit/cli-config.yaml for the lk CLI'],
+    [''],
+    ['# hosts:', 'per machine, merged over the above (later wins; lists replace)'],
+    ['#   "homeserver":', 'host name glob (* and ?), short name or FQDN'],
+    ['#     services:', '`vm render --host NAME` shows what a host gets'],
+    ['#       livekit: { region: home }'],
   ];
   const width = 36;
   // A row with no code continues the comment above it.

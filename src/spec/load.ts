@@ -11,13 +11,14 @@ import { discoverSpec } from './discover.js';
 import { normalise } from './normalise.js';
 import type { Env, WrittenSpec } from './normalise.js';
 import { MAX_SPEC_BYTES, decodeSpec, parseSpec, sizeProblem } from './parse.js';
+import { hostLabel, hostMatches, hostnameOf, hostPatterns, matchingHosts, mergeHosts } from './hosts.js';
 import { checkExposure, checkRules } from './rules.js';
 import { checkClientRules } from './rules-clients.js';
 import { checkServiceRules } from './rules-services.js';
 import { checkFallbackRules } from './rules-fallback.js';
 import { readSecretFileSync, resolveFallbackSecret, resolveSecrets, secretRef } from './secrets.js';
 import type { SecretFileRead } from './secrets.js';
-import { mergeProblems, validateSchema } from './validate.js';
+import { mergeProblems, sortProblems, validateSchema } from './validate.js';
 
 /** A hostile file can have thousands of problems; past this many, one line says how many more. */
 export const MAX_PROBLEMS = 20;
@@ -27,6 +28,8 @@ export interface LoadOptions {
   readonly file?: string;
   readonly cwd: string;
   readonly env: Env;
+  /** The host name `hosts:` entries are matched against; default VOICEMODE_HOSTNAME, else os.hostname(). */
+  readonly hostname?: string;
 }
 
 /**
@@ -39,14 +42,64 @@ export async function loadDesired(opts: LoadOptions): Promise<DesiredState> {
 }
 
 async function load(opts: LoadOptions, deferSecrets: boolean): Promise<ReadableDesired> {
+  const read = await readSpec(opts);
+  if (read === undefined) return { desired: defaultDesired(), secretProblems: [] };
+  return checkText(read.text, read.file, opts.env, { source: read.source, hostname: opts.hostname ?? hostnameOf(opts.env) }, deferSecrets);
+}
+
+/** The file's text, or undefined when there is none (the built-in default). */
+async function readSpec(opts: LoadOptions): Promise<{ source: SpecSource; file: string; text: string } | undefined> {
   const source = await discoverSpec(opts);
-  if (source.kind === 'default') return { desired: defaultDesired(), secretProblems: [] };
+  if (source.kind === 'default') return undefined;
   const { bytes, size } = await readCapped(source.path);
   const file = displayPath(source.path, opts.cwd);
   if (size > MAX_SPEC_BYTES) throw specError([sizeProblem(file, size)]);
   const text = decodeSpec(bytes, file);
   if (typeof text !== 'string') throw specError([text]);
-  return checkText(text, file, opts.env, { source }, deferSecrets);
+  return { source, file, text };
+}
+
+/**
+ * For another machine (`vm render --host NAME`): the desired state that host gets, read as
+ * `vm status` reads (a secret it cannot have here is a located note, not a refusal).
+ */
+export async function loadDesiredFor(opts: LoadOptions & { readonly hostname: string }): Promise<ReadableDesired> {
+  return load(opts, true);
+}
+
+/**
+ * `vm validate`: the base alone, then every `hosts:` entry merged over it, each on its own. A
+ * problem an entry brings is named after it; one the base already has is reported once. Secrets
+ * of entries for other machines are not read here (their environment is not this one).
+ * Returns this host's desired state and the entries checked.
+ */
+export async function validateEveryHost(opts: LoadOptions): Promise<{ desired: DesiredState; entries: string[] }> {
+  const read = await readSpec(opts);
+  if (read === undefined) return { desired: defaultDesired(), entries: [] };
+  const host = opts.hostname ?? hostnameOf(opts.env);
+  const parsed = parseSpec(read.text, read.file);
+  if (!parsed.ok) throw specError(parsed.problems);
+  const entries = hostPatterns(parsed.spec);
+  const problems: SpecProblem[] = [];
+  const seen = new Set<string>();
+  const run = (hosts: readonly string[], label: string | undefined, defer: boolean): void => {
+    try {
+      checkText(read.text, read.file, opts.env, { source: read.source, hostname: host, hosts }, defer);
+    } catch (e) {
+      if (!(e instanceof SpecError)) throw e;
+      for (const p of e.problems) {
+        const key = `${p.line}:${p.column}:${p.message}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        problems.push(label === undefined ? p : { ...p, message: `${p.message} (with ${label} applied)` });
+      }
+    }
+  };
+  run([], undefined, false);
+  for (const e of entries) run([e], hostLabel(e), !hostMatches(e, host));
+  if (problems.length > 0) throw specError(sortProblems(problems));
+  const desired = checkText(read.text, read.file, opts.env, { source: read.source, hostname: host }, false).desired;
+  return { desired, entries };
 }
 
 /**
@@ -77,6 +130,10 @@ export interface ValidateOptions {
   readonly source?: SpecSource;
   /** Reads a `{ file: PATH }` secret; defaults to the file system (readSecretFileSync). */
   readonly readSecretFile?: (path: string) => SecretFileRead;
+  /** The host `hosts:` entries are matched against (default: VOICEMODE_HOSTNAME, else os.hostname()). */
+  readonly hostname?: string;
+  /** Apply exactly these `hosts:` entries instead of the matching ones (`vm validate`). */
+  readonly hosts?: readonly string[];
 }
 
 /**
@@ -89,9 +146,16 @@ export function validateText(text: string, file: string, env: Env, opts: Validat
 
 /** validateText, and with `deferSecrets` loadDesiredForReading's leniency about secrets. */
 function checkText(text: string, file: string, env: Env, opts: ValidateOptions, deferSecrets: boolean): ReadableDesired {
-  const parsed = parseSpec(text, file);
-  if (!parsed.ok) throw specError(parsed.problems);
-  const schema = validateSchema(parsed.spec);
+  const original = parseSpec(text, file);
+  if (!original.ok) throw specError(original.problems);
+  // `hosts:` itself is checked on the file as written; everything else on the merged document,
+  // whose nodes keep their places in the text (hosts.ts), so an override's problem is at its line.
+  const hostProblems = validateSchema(original.spec).filter((p) => p.pointer === '/hosts' || p.pointer.startsWith('/hosts/'));
+  const hostname = opts.hostname ?? hostnameOf(env);
+  const hasHosts = typeof original.spec.data === 'object' && original.spec.data !== null && 'hosts' in original.spec.data;
+  const applied = hostProblems.length > 0 ? [] : (opts.hosts ?? matchingHosts(original.spec, hostname));
+  const parsed = { spec: mergeHosts(original.spec, applied) };
+  const schema = [...hostProblems, ...validateSchema(parsed.spec)];
   // Remember which secret files were read: `vm watch` re-checks when one of them changes.
   const inputs = new Set<string>();
   const readFile = (path: string) => {
@@ -113,15 +177,26 @@ function checkText(text: string, file: string, env: Env, opts: ValidateOptions, 
   // Deferred or not, a file with other problems is refused with all of them.
   if (problems.length > 0) throw specError(deferred.length === 0 ? problems : mergeProblems(schema, [...later, ...deferred]));
   let values = secrets.values;
+  let byPointer = secrets.byPointer;
   if (deferred.length > 0) {
     const stand = new Map(values);
-    for (const p of deferred) stand.set(keyName(p.pointer), UNRESOLVED_SECRET);
+    const standBy = new Map(byPointer);
+    for (const p of deferred) {
+      if (p.pointer.startsWith('/services/livekit/keys/')) stand.set(keyName(p.pointer), UNRESOLVED_SECRET);
+      else standBy.set(p.pointer, UNRESOLVED_SECRET);
+    }
     values = stand;
+    byPointer = standBy;
   }
-  const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, values, process.platform, fallbackSecret);
+  const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, values, process.platform, fallbackSecret, byPointer);
   const envNames = envSecretNames(parsed.spec.data);
   return {
-    desired: { ...desired, ...(inputs.size === 0 ? {} : { inputs: [...inputs] }), ...(envNames.length === 0 ? {} : { secretEnv: envNames }) },
+    desired: {
+      ...desired,
+      ...(inputs.size === 0 ? {} : { inputs: [...inputs] }),
+      ...(envNames.length === 0 ? {} : { secretEnv: envNames }),
+      ...(hasHosts ? { host: { name: hostname, applied } } : {}),
+    },
     secretProblems: deferred.length === 0 ? [] : specError(deferred).problems,
   };
 }

@@ -36,11 +36,13 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
 
 /** Pointer with list indices and user-chosen key names replaced by `*`, to look up rules by shape. */
 export function shape(pointer: string): string {
-  return pointer.replace(/\/bind_addresses\/\d+$/, '/bind_addresses/*').replace(/^(\/services\/livekit\/keys)\/[^/]+/, '$1/*');
+  return pointer.replace(/^\/hosts\/[^/]+/, '/hosts/*').replace(/\/bind_addresses\/\d+$/, '/bind_addresses/*').replace(/^(\/services\/livekit\/keys)\/[^/]+/, '$1/*');
 }
 
 /** Whether the node at `pointer` is a secret or part of one: its value must not be shown. */
 export function isUnderKeys(pointer: string): boolean {
+  // Passwords (LiveKit's Redis, a redis service's requirepass) are secrets too.
+  if (/^\/services\/[^/]+(\/redis)?\/password(\/|$)/.test(pointer)) return true;
   return pointer === '/services/livekit/keys' || pointer.startsWith('/services/livekit/keys/');
 }
 
@@ -117,6 +119,7 @@ function closest(word: string, options: readonly string[]): string | undefined {
 
 function patternMessage(pointer: string, value: unknown, source: string | undefined): string {
   const s = typeof value === 'string' ? value : '';
+  if (/\/password$/.test(pointer) && isUnderKeys(pointer)) return `${subject(pointer)} must be non-empty text without newlines or control characters`;
   switch (shape(pointer)) {
     case '/services/livekit/version':
       return `version must be an exact X.Y.Z such as 1.9.0, without a leading v (got ${show(value)})`;
@@ -192,7 +195,7 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       const isService = /^\/services\/[^/]+$/.test(at);
       const kindless = isService && typeof value === 'object' && value !== null && (value as Record<string, unknown>)['kind'] === undefined;
       if (kindless && key === 'kind') {
-        return { pointer: at, part: 'key', message: `${quoteName(pointerSegments(at).at(-1) ?? '')} is not a service vm knows by name (livekit, whisper, kokoro): declare it with kind: command, its command and its port` };
+        return { pointer: at, part: 'key', message: `${quoteName(pointerSegments(at).at(-1) ?? '')} is not a service vm knows by name (livekit, whisper, kokoro, redis): declare it with kind: command, its command and its port` };
       }
       if (kindless && (key === 'command' || key === 'port')) return undefined;
       const when = /\/(then|else)\//.test(err.schemaPath) ? (REQUIRED_WHEN[key] ?? '') : '';

@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import type { ClientsDesired, DesiredState, InstallMethod, KeysSpec, KindName, LiveKitDesired, LiveKitExpose, LiveKitFallback, SecretResult, LogLevel, ServiceDesired, ServiceState, SpecSource, SupervisorKind } from '../model.js';
 import { normaliseHttp, type WrittenHttp } from '../services/command/normalise.js';
+import { normaliseRedis, type WrittenRedis } from '../services/redis/normalise.js';
+import { escapePointer } from './messages.js';
 import { DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from './default.js';
 import { clientFallbackUrl } from './rules-fallback.js';
 
@@ -21,7 +23,7 @@ export interface WrittenSpec {
    * By name: `livekit` is LiveKit; every other service is a supervised HTTP service.
    * `services:` with nothing after it is YAML null: no services, like `services: {}`.
    */
-  readonly services?: Readonly<Record<string, WrittenLiveKit | WrittenHttp>> | null;
+  readonly services?: Readonly<Record<string, WrittenLiveKit | WrittenHttp | WrittenRedis>> | null;
   readonly clients?: { readonly env_file?: string; readonly lk_project?: string };
 }
 
@@ -60,6 +62,9 @@ export interface WrittenLiveKit {
   readonly fallback?: { readonly url: string; readonly api_key: string; readonly api_secret: WrittenSecret };
   /** Reach LiveKit over Tailscale (src/facts/tailnet.ts). */
   readonly expose?: { readonly tailscale?: boolean; readonly https?: boolean; readonly https_port?: number };
+  /** LiveKit's multi-node mode (its redis: block). */
+  readonly redis?: { readonly address: string; readonly username?: string; readonly password?: WrittenSecret; readonly db?: number; readonly tls?: boolean };
+  readonly region?: string;
 }
 
 export type WrittenSecret = string | { readonly env: string } | { readonly file: string };
@@ -134,7 +139,14 @@ function fallback(w: WrittenLiveKit['fallback'], resolved: SecretResult | undefi
   return { url: clientFallbackUrl(w.url), apiKey: w.api_key, apiSecret };
 }
 
-function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, string> | undefined, platform: string, fallbackSecret?: SecretResult): LiveKitDesired {
+function redisOf(w: WrittenLiveKit['redis'], password: string | undefined): LiveKitDesired['redis'] {
+  if (w === undefined) return undefined;
+  const pw = typeof w.password === 'string' ? w.password : password;
+  return { address: w.address, ...(w.username === undefined ? {} : { username: w.username }), ...(pw === undefined ? {} : { password: pw }), db: w.db ?? 0, tls: w.tls ?? false };
+}
+
+function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, string> | undefined, platform: string, fallbackSecret?: SecretResult, byPointer?: ReadonlyMap<string, string>): LiveKitDesired {
+  const redis = redisOf(w.redis, byPointer?.get('/services/livekit/redis/password'));
   const d = DEFAULTS;
   const state = w.state ?? d.state;
   const inst = install(w.install, env, platform);
@@ -166,6 +178,8 @@ function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, strin
     health: { timeoutMs: parseDuration(w.health?.timeout) ?? d.healthTimeoutMs },
     ...(w.fallback === undefined ? {} : { fallback: fallback(w.fallback, fallbackSecret) }),
     ...exposeOf(w.expose),
+    ...(redis === undefined ? {} : { redis }),
+    ...(w.region === undefined ? {} : { region: w.region }),
   };
 }
 
@@ -188,13 +202,20 @@ export function normalise(
   platform: string = process.platform,
   /** The fallback's `{ env }`/`{ file }` secret as load.ts resolved it (or why it could not). */
   fallbackSecret?: SecretResult,
+  /** Other secrets (Redis passwords) by JSON pointer, as load.ts resolved them. */
+  byPointer?: ReadonlyMap<string, string>,
 ): DesiredState {
   const tools = { expandHome: (p: string) => expandHome(p, env), parseDuration, parseSize, voicemodeHome: voicemodeHomeOf(env) };
   const services: Record<string, ServiceDesired> = {};
   for (const [name, ws] of Object.entries(w.services ?? {})) {
     if (ws === null || ws === undefined) continue;
     const kind = serviceKind(name, ws);
-    services[name] = kind === 'livekit' ? livekit(ws as WrittenLiveKit, env, secrets, platform, fallbackSecret) : normaliseHttp(name, kind, ws as WrittenHttp, tools, env);
+    services[name] =
+      kind === 'livekit'
+        ? livekit(ws as WrittenLiveKit, env, secrets, platform, fallbackSecret, byPointer)
+        : kind === 'redis'
+          ? normaliseRedis(name, ws as WrittenRedis, tools, byPointer?.get(`/services/${escapePointer(name)}/password`))
+          : normaliseHttp(name, kind, ws as WrittenHttp, tools, env);
   }
   const clients = w.clients === undefined || w.clients === null ? undefined : normaliseClients(w.clients, env);
   return { source, supervisor: w.supervisor ?? DEFAULTS.supervisor, services, ...(clients === undefined ? {} : { clients }) };
@@ -211,7 +232,7 @@ function normaliseClients(w: NonNullable<WrittenSpec['clients']>, env: Env): Cli
 
 /** `kind:` when written; else the well-known name (livekit, whisper, kokoro) says it. */
 export function serviceKind(name: string, ws: { readonly kind?: KindName }): KindName {
-  return ws.kind ?? (name === 'livekit' || name === 'whisper' || name === 'kokoro' ? name : 'command');
+  return ws.kind ?? (name === 'livekit' || name === 'whisper' || name === 'kokoro' || name === 'redis' ? name : 'command');
 }
 
 function voicemodeHomeOf(env: Env): string {

@@ -16,7 +16,7 @@ import type { Env } from './normalise.js';
 import { locate } from './parse.js';
 import type { ParsedSpec } from './parse.js';
 
-const DEFAULT_PORTS: Readonly<Record<string, number>> = { livekit: 7880, whisper: 2022, kokoro: 8880 };
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { livekit: 7880, whisper: 2022, kokoro: 8880, redis: 6379 };
 const MAX_HEALTH_TIMEOUT_MS = 3_600_000;
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -44,7 +44,10 @@ export function checkServiceRules(spec: ParsedSpec, env: Env): SpecProblem[] {
       if (isIP(b) === 0) report(pointer, `${subject(pointer)} is not a valid IP address (got ${show(b)})`);
     });
     const open = exposure(binds);
-    if (open !== undefined && ws['allow_insecure'] !== true) {
+    if (kind === 'redis') {
+      // Redis has authentication (requirepass): beyond loopback it needs a password.
+      if (open !== undefined && ws['password'] === undefined) report(`${at}/bind_addresses/${open.index}`, `${name} would listen on ${describeExposure(open)} without a password: anyone who can reach it could read and change it; set password (text, { env: NAME } or { file: PATH }), or listen on 127.0.0.1 only`);
+    } else if (open !== undefined && ws['allow_insecure'] !== true) {
       report(`${at}/bind_addresses/${open.index}`, `${name} would listen on ${describeExposure(open)}, but it has no authentication: anyone who can reach it could use it; listen on 127.0.0.1 only, or set allow_insecure: true`);
     }
     const home = homeDir(env);

@@ -14,6 +14,7 @@ import { escapePointer, show, subject, valueAt } from './messages.js';
 import { homeDir, parseDuration } from './normalise.js';
 import type { Env } from './normalise.js';
 import { locate } from './parse.js';
+import { splitAddress } from '../resources/redis-ping.js';
 import type { ParsedSpec } from './parse.js';
 
 const LK = '/services/livekit';
@@ -90,6 +91,17 @@ export function checkRules(spec: ParsedSpec, env: Env): SpecProblem[] {
     report(`${LK}/rtc/use_external_ip`, 'use_external_ip: true advertises the public address found by STUN, but expose.tailscale advertises the tailnet address as rtc.node_ip; remove one of them');
   }
 
+  // A Redis other machines reach must not be open to anyone who can reach it: LiveKit's rooms
+  // and nodes live there.
+  const redis = at(`${LK}/redis`);
+  if (typeof redis === 'object' && redis !== null && !Array.isArray(redis)) {
+    const r = redis as Record<string, unknown>;
+    const host = typeof r['address'] === 'string' ? splitAddress(r['address'])?.host : undefined;
+    if (host !== undefined && !isLoopbackName(host) && r['password'] === undefined) {
+      report(`${LK}/redis/address`, `redis.address ${show(r['address'])} is beyond loopback, but no redis.password is given: anyone who can reach that Redis could read and change LiveKit's rooms; set redis.password (text, { env: NAME } or { file: PATH }) and the same requirepass on the Redis`);
+    }
+  }
+
   const timeout = at(`${LK}/health/timeout`);
   const ms = parseDuration(timeout);
   if (ms !== undefined && (ms <= 0 || ms > MAX_HEALTH_TIMEOUT_MS)) {
@@ -142,4 +154,9 @@ export function checkExposure(spec: ParsedSpec, secrets: ReadonlyMap<string, str
     report(`${LK}/dev`, `dev: true serves LiveKit's /debug/pprof profiling endpoints, but ${where}: anyone who can reach it could use them; remove dev: true, ${fix}`);
   }
   return problems;
+}
+
+/** 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackName(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

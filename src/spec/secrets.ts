@@ -122,7 +122,37 @@ function resolveFile(written: string, who: string, src: SecretSource): Resolved 
 export interface ResolvedSecrets {
   /** Key name → secret, for every key whose secret could be had. */
   readonly values: ReadonlyMap<string, string>;
+  /** Other secrets (a Redis password) by JSON pointer: `/services/livekit/redis/password`. */
+  readonly byPointer: ReadonlyMap<string, string>;
   readonly problems: SpecProblem[];
+}
+
+/**
+ * Where secrets other than LiveKit's keys are written: LiveKit's Redis password, and each
+ * `redis` service's requirepass. Located like keys; never shown.
+ */
+export function passwordPointers(data: unknown): string[] {
+  const services = (data as { services?: unknown } | null)?.services;
+  if (typeof services !== 'object' || services === null || Array.isArray(services)) return [];
+  const out: string[] = [];
+  for (const [name, ws] of Object.entries(services as Record<string, unknown>)) {
+    if (typeof ws !== 'object' || ws === null || Array.isArray(ws)) continue;
+    const w = ws as Record<string, unknown>;
+    const kind = w['kind'] ?? name;
+    const at = `/services/${escapePointer(name)}`;
+    if (kind === 'livekit' && typeof w['redis'] === 'object' && w['redis'] !== null && 'password' in (w['redis'] as object)) out.push(`${at}/redis/password`);
+    if (kind === 'redis' && 'password' in w) out.push(`${at}/password`);
+  }
+  return out;
+}
+
+/** A pointer's value in plain data. */
+function at(data: unknown, pointer: string): unknown {
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((v, seg) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[seg] : undefined), data);
 }
 
 /**
@@ -131,10 +161,22 @@ export interface ResolvedSecrets {
  */
 export function resolveSecrets(spec: ParsedSpec, schemaProblems: readonly SpecProblem[], src: SecretSource): ResolvedSecrets {
   const values = new Map<string, string>();
+  const byPointer = new Map<string, string>();
   const problems: SpecProblem[] = [];
+  for (const pointer of passwordPointers(spec.data)) {
+    if (schemaProblems.some((p) => p.pointer === pointer || p.pointer.startsWith(`${pointer}/`))) continue;
+    const ref = secretRef(at(spec.data, pointer));
+    if (ref === undefined) continue;
+    const r = resolveSecret(ref, pointer.endsWith('/redis/password') ? 'the Redis password' : 'the password', src);
+    if (r.ok) byPointer.set(pointer, r.value);
+    else {
+      const { line, column } = locate(spec, pointer, 'value');
+      problems.push({ file: spec.file, line, column, pointer, message: r.message });
+    }
+  }
   const lk = (spec.data as { services?: { livekit?: { keys?: unknown } } } | null)?.services?.livekit;
   const keys = typeof lk === 'object' && lk !== null ? lk.keys : undefined;
-  if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) return { values, problems };
+  if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) return { values, byPointer, problems };
   for (const [name, written] of Object.entries(keys as Record<string, unknown>)) {
     const pointer = `${KEYS}/${escapePointer(name)}`;
     if (schemaProblems.some((p) => p.pointer === pointer || p.pointer.startsWith(`${pointer}/`))) continue;
@@ -148,7 +190,7 @@ export function resolveSecrets(spec: ParsedSpec, schemaProblems: readonly SpecPr
       problems.push({ file: spec.file, line, column, pointer, message: r.message });
     }
   }
-  return { values, problems };
+  return { values, byPointer, problems };
 }
 
 /**

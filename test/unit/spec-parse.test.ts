@@ -136,7 +136,7 @@ describe('hostile files', () => {
 
   it('control and bidi characters in a key name are escaped in the message and pointer', () => {
     expect(problems('version: 1\n"a\\u202eb\\u001b[31m": 1\n')).toEqual([
-      'vm.yaml:2:1: unknown key "a\\u202eb\\u001b[31m"; allowed here: version, supervisor, services, clients (at /a\\u202eb\\u001b[31m)',
+      'vm.yaml:2:1: unknown key "a\\u202eb\\u001b[31m"; allowed here: version, supervisor, services, clients, hosts (at /a\\u202eb\\u001b[31m)',
     ]);
   });
 

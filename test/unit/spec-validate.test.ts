@@ -21,7 +21,7 @@ const lk = (body: string): string => `version: 1\nservices:\n  livekit:\n    ver
 describe('unknown keys', () => {
   it('at the top level point at the key and list the allowed keys', () => {
     expect(problems('version: 1\nservces: {}\n')).toEqual([
-      'vm.yaml:2:1: unknown key "servces" (did you mean "services"?); allowed here: version, supervisor, services, clients (at /servces)',
+      'vm.yaml:2:1: unknown key "servces" (did you mean "services"?); allowed here: version, supervisor, services, clients, hosts (at /servces)',
     ]);
   });
 
@@ -38,7 +38,7 @@ describe('unknown keys', () => {
   });
 
   it('a service with a name vm does not know needs kind: command, in one line', () => {
-    expect(problems('version: 1\nservices:\n  redis: {}\n')).toEqual(['vm.yaml:3:3: "redis" is not a service vm knows by name (livekit, whisper, kokoro): declare it with kind: command, its command and its port (at /services/redis)']);
+    expect(problems('version: 1\nservices:\n  memcached: {}\n')).toEqual(['vm.yaml:3:3: "memcached" is not a service vm knows by name (livekit, whisper, kokoro, redis): declare it with kind: command, its command and its port (at /services/memcached)']);
   });
 });
 

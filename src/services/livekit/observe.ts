@@ -9,6 +9,7 @@ import { listening, ownersOf } from '../../platform/port-holder.js';
 import { foreignOf, localAddresses } from '../../resources/listening.js';
 import { observeHealth } from '../../resources/health.js';
 import { parseRecord } from '../../resources/ownership.js';
+import { pingRedis } from '../../resources/redis-ping.js';
 import { healthUrl } from './render.js';
 import { serviceSpec } from './supervision.js';
 import { fileIdentity, parseVersionRecord } from './version-record.js';
@@ -41,7 +42,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: LiveK
   // One round of concurrent probes: the systemd unit file, vm's record and lingering are read
   // before the supervisor is known (they are cheap, and systemd is the common case), so the plan
   // waits for one round trip, not two.
-  const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health, unitFile, written, lingering, listeners] = await Promise.all([
+  const [sup, binary, installedVersions, latest, brewVersion, config, keyFile, keyDir, logDir, health, unitFile, written, lingering, listeners, redis] = await Promise.all([
     facts.supervise((kind) => serviceSpec(d, paths, kind, binaryPath)),
     observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script', versions, paths.versionRecord),
     host.readdir(paths.versionsDir).then((names) => names.filter((n) => VERSION_DIR.test(n))),
@@ -60,6 +61,9 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: LiveK
     // that is vm's LiveKit needs its pid, below. Undefined without /proc (launchd on macOS):
     // there the plain GET / answer is all vm knows, as before.
     listening(host, [{ port: d.port, addresses: d.bindAddresses }, { port: d.rtc.tcpPort, addresses: [] }]),
+    // LiveKit exits at start when its Redis does not answer: ask it now (PING, with AUTH), so the
+    // plan can refuse a start that would fail. An observation: the plan stays pure.
+    d.redis === undefined || d.state === 'absent' ? Promise.resolve(undefined) : pingRedis(host, d.redis),
   ]);
   const kind = sup.supervisor.kind === 'unavailable' ? undefined : sup.supervisor.kind;
   const exposed = await observeExposure(host, d, paths, facts);
@@ -85,6 +89,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: LiveK
     written,
     ...(holder === undefined ? {} : { portHolder: holder }),
     ...(rtcHolder === undefined ? {} : { rtcPortHolder: rtcHolder }),
+    ...(redis === undefined ? {} : { redis }),
     localAddresses: localAddresses(host),
     definition,
     runtime: sup.runtime,

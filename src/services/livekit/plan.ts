@@ -21,7 +21,7 @@ import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from 
 import { planAbsent } from './plan-absent.js';
 import { planBinary } from './plan-binary.js';
 import { planServe, tailnetAddress, tailnetWarnings } from './expose.js';
-import { bindAddressesWith, healthUrl, redactKeyFile, renderConfig, renderKeyFile } from './render.js';
+import { bindAddressesWith, healthUrl, redactConfigText, redactedConfig, redactKeyFile, renderConfig, renderKeyFile } from './render.js';
 import { renderDefinition, serviceSpec } from './supervision.js';
 
 export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKitPaths, ctx: PlanContext): ServicePlan {
@@ -73,9 +73,16 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
   // (one restart), an unchanged one renders the same text (nothing to do).
   const tailnet = tailnetAddress(d, o.tailnet);
   const config = renderConfig(d, paths, tailnet);
-  const configWhy = fileProblem(o.config, config, PRIVATE_FILE_MODE, (before) => `config changed: ${describeYamlChange(before, config)}`);
+  // The Redis password is in this file: diffs and reasons compare the redacted texts (a changed
+  // password shows as the file changing, never as its value).
+  const shownConfig = redactedConfig(d, paths, tailnet);
+  const configWhy = fileProblem(o.config, config, PRIVATE_FILE_MODE, (before) => {
+    const b = redactConfigText(before);
+    return `config changed: ${b === shownConfig ? 'redis.password: (sensitive) changed' : describeYamlChange(b, shownConfig)}`;
+  });
   if (configWhy !== undefined) {
-    managed('config', configWhy, { path: paths.config, observed: o.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
+    const shown = { before: o.config.exists ? redactConfigText(o.config.content) : undefined, after: shownConfig };
+    managed('config', configWhy, { path: paths.config, observed: o.config, content: config, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, shown });
     // Created or changed, a file the running process uses is newer than it: restart (a created
     // one too, or the next look finds "config written after pid N started").
     restartBecause.push(o.config.exists ? 'config changed' : 'config created');
@@ -128,6 +135,12 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
     },
     own,
   );
+  // Multi-node: LiveKit would exit at start ("unable to connect to redis"). Nothing changes
+  // before the Redis answers: a blocker names the address and the reason.
+  const starts = out.steps.some((s) => s.resource === 'running' && (s.action === 'start' || s.action === 'restart'));
+  if (starts && d.redis !== undefined && o.redis?.ok === false) {
+    out.blockers.push(`LiveKit's Redis at ${d.redis.address} does not answer: ${o.redis.error}; LiveKit would not start. Start that Redis (or fix redis.address/password), then run vm again`);
+  }
   // After LiveKit's own steps: the endpoint forwards to a LiveKit that is up.
   out.steps.push(...serve.steps);
   return out;

@@ -14,6 +14,9 @@ const MANAGED = '# Managed by vm (Voice Mode). `vm apply` rewrites this file: ch
 const configs = new WeakMap<LiveKitDesired, { keyFile: string; tailnet: string | undefined; text: string }>();
 let lastKeyFile: { entries: string; text: string } | undefined;
 
+/** What the plan shows instead of the Redis password (the config file is 0600; diffs are not). */
+export const SENSITIVE = '(sensitive)';
+
 /**
  * `tailnet`: the tailnet IPv4 LiveKit also binds and advertises (expose.tailscale while
  * tailscale is Running, see expose.ts); undefined renders the file's addresses only.
@@ -36,7 +39,8 @@ export function bindAddressesWith(d: Pick<LiveKitDesired, 'bindAddresses'>, tail
   return [...d.bindAddresses, tailnet];
 }
 
-function renderConfigText(d: LiveKitDesired, paths: LiveKitPaths, tailnet: string | undefined): string {
+function renderConfigText(d: LiveKitDesired, paths: LiveKitPaths, tailnet: string | undefined, password?: string): string {
+  const r = d.redis;
   const config = {
     port: d.port,
     bind_addresses: [...bindAddressesWith(d, tailnet)],
@@ -54,11 +58,35 @@ function renderConfigText(d: LiveKitDesired, paths: LiveKitPaths, tailnet: strin
     logging: { level: d.logging.level },
     // Refused beyond loopback unless allow_insecure (src/spec/exposure.ts): it serves /debug/pprof.
     ...(d.dev ? { development: true } : {}),
+    // LiveKit's multi-node mode (protocol's RedisConfig keys). The password lives here, in this
+    // 0600 file only: never in the unit's environment (REDIS_PASSWORD) or the command line.
+    ...(r === undefined
+      ? {}
+      : {
+          redis: {
+            address: r.address,
+            ...(r.username === undefined ? {} : { username: r.username }),
+            ...(r.password === undefined ? {} : { password: password ?? r.password }),
+            ...(r.db === 0 ? {} : { db: r.db }),
+            ...(r.tls ? { use_tls: true } : {}),
+          },
+        }),
+    ...(d.region === undefined ? {} : { region: d.region }),
     // Keys stay out of this file (and out of the unit and process arguments): only the key
     // file, mode 0600, holds secrets. LiveKit refuses a key file readable by others.
     key_file: paths.keyFile,
   };
   return MANAGED + stringify(config);
+}
+
+/** The config as the plan shows it: the Redis password replaced. */
+export function redactedConfig(d: LiveKitDesired, paths: LiveKitPaths, tailnet?: string): string {
+  return d.redis?.password === undefined ? renderConfig(d, paths, tailnet) : renderConfigText(d, paths, tailnet, SENSITIVE);
+}
+
+/** A config on disk as the plan shows it: a `redis.password` line replaced (never its value). */
+export function redactConfigText(content: string): string {
+  return content.replace(/^(\s+password:)[^\n]*$/gm, `$1 ${SENSITIVE}`);
 }
 
 /** The key file LiveKit reads: a YAML map api_key → secret. */

@@ -46,6 +46,9 @@ export function livekitStatus(s: ServiceSnapshot<LiveKitDesired, LiveKitObserved
     remote_url: remote === undefined ? null : remote.ok ? remote.url : null,
     log: p.logFile,
     pending_steps: secretsUnread ? null : s.plan.steps.length,
+    // Multi-node: the shared Redis (never its password) and this node's region.
+    redis: d.redis === undefined ? null : { address: d.redis.address, reachable: lk.redis?.ok ?? null, error: lk.redis?.ok === false ? lk.redis.error : null },
+    region: d.region ?? null,
     warnings: s.plan.warnings,
   };
   const health = describeHealth(lk.health, 'GET /', 'LiveKit');
@@ -63,6 +66,8 @@ export function livekitStatus(s: ServiceSnapshot<LiveKitDesired, LiveKitObserved
           running,
           `  healthy  ${health}  ${json.url}`,
           ...(remote === undefined ? [] : [`  remote   ${remote.ok ? remote.url : remote.why}`]),
+          ...(d.redis === undefined ? [] : [`  redis    ${lk.redis === undefined ? 'not checked' : lk.redis.ok ? 'reachable (PING → PONG)' : `not reachable (${lk.redis.error})`}  ${d.redis.address}`]),
+          ...(d.region === undefined ? [] : [`  region   ${d.region}`]),
           `  log      ${p.logFile}`,
         ];
   return { json, lines };
