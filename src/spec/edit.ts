@@ -25,6 +25,12 @@ export function declaredServices(text: string): string[] {
   return services.items.flatMap((p) => (isScalar(p.key) ? [String(p.key.value)] : []));
 }
 
+/** Whether services.`service` in the file has `key` (false for an undeclared service). */
+export function hasServiceKey(text: string, service: string, key: string): boolean {
+  const body = parseDocument(text).getIn(['services', service], true);
+  return isMap(body) && body.items.some((p) => isScalar(p.key) && String(p.key.value) === key);
+}
+
 /**
  * Sets each `key: value` under services.`service`, keeping everything else byte for byte. A key
  * already holding that value is left alone (its quoting too). Throws UserError('USAGE') when the
