@@ -170,8 +170,9 @@ export class RestartFailedError extends UserError {
   constructor(
     message: string,
     readonly logTail: readonly string[],
+    hint = 'see `vm logs` and `vm status`',
   ) {
-    super('UNHEALTHY', message, 'see `vm logs` and `vm status`');
+    super('UNHEALTHY', message, hint);
   }
 }
 
@@ -222,6 +223,7 @@ export async function restartService(r: RestartRequest): Promise<RestartResult> 
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
         const tail = await r.host.tail(logFile, 20, from);
+        if (e.kind !== 'wait-healthy') throw new RestartFailedError(`cannot restart ${title}: ${err.message}`, tail, '`vm apply` installs and starts it as the file says');
         throw new RestartFailedError(`${title} did not come back after the restart: ${err.message}`, tail);
       }
     }
