@@ -5,7 +5,8 @@
 // - One CommonJS file for the CLI, dist/vm.cjs. bin/vm.cjs compiles it through node:vm with a
 //   code cache: on Node 20 only a classic script can have one (module.enableCompileCache came in
 //   Node 22), and it spares `vm plan` most of its parse and compile time.
-// - Dependencies `vm plan` never loads (undici, tar, chokidar, cosmiconfig, diff, livekit-server-sdk) are separate
+// - Dependencies `vm plan` never loads (undici, tar, chokidar, cosmiconfig, diff, livekit-server-sdk, and
+//   the MCP SDK with zod as dist/vendor/mcp-sdk.cjs) are separate
 //   bundles in dist/vendor/, required on first use: the CLI file (and its cache) stay small.
 // Bundling at all starts ~30–55% faster than loading node_modules file by file.
 
@@ -41,6 +42,10 @@ await Promise.all(
   ),
 );
 
+// The MCP SDK and zod, for `vm mcp` only: src/mcp/sdk.ts re-exports what vm uses of them.
+const MCP_SDK = join(root, 'src/mcp/sdk.ts');
+await build({ ...common, entryPoints: [MCP_SDK], outfile: join(out, 'vendor', 'mcp-sdk.cjs') });
+
 await build({
   ...common,
   entryPoints: [join(root, 'src/cli/main.ts')],
@@ -58,6 +63,7 @@ await build({
         const vendored = new RegExp(`^(${VENDORED.join('|')})$`);
         b.onResolve({ filter: /.*/ }, (a) => {
           if (vendored.test(a.path)) return { path: `./vendor/${a.path}.cjs`, namespace: 'lazy-require' };
+          if (a.path.endsWith('/sdk.js') && join(a.resolveDir, a.path.replace(/\.js$/, '.ts')) === MCP_SDK) return { path: './vendor/mcp-sdk.cjs', namespace: 'lazy-require' };
           if (a.kind === 'dynamic-import' && a.path.startsWith('node:')) return { path: a.path, namespace: 'lazy-require' };
           return undefined;
         });

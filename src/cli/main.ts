@@ -164,6 +164,46 @@ export async function main(argv: readonly string[], given: CliIo): Promise<numbe
       await run(async () => (await import('./commands/logs.js')).logsCommand(io, service, o))();
     });
 
+  for (const [verb, what] of [
+    ['start', 'set state: running in the file, then apply'],
+    ['stop', 'set state: stopped in the file, then apply'],
+    ['enable', 'set autostart: true in the file (start at login), then apply'],
+    ['disable', 'set autostart: false in the file, then apply'],
+    ['install', 'set state: running in the file (install, configure, start), then apply'],
+    ['uninstall', 'set state: absent in the file (remove what vm installed), then apply'],
+  ] as const) {
+    const cmd = program
+      .command(verb)
+      .description(what)
+      .argument('[service]', 'the service (default: livekit)')
+      .option(...file)
+      .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
+      .option('--json', 'print the edit and the apply result as JSON')
+      .option('--lock-timeout <duration>', 'how long to wait for another vm that is applying', '30s');
+    if (verb === 'uninstall') cmd.option('--remove-data', 'also set remove_data: true (delete the logs)');
+    cmd.action(async (service: string | undefined, o: import('./commands/verbs.js').VerbFlags) => {
+      await run(async () => (await import('./commands/verbs.js')).verbCommand(io, verb, service, o))();
+    });
+  }
+  program
+    .command('restart')
+    .description('restart a service once (the file is not edited) and wait until it is healthy')
+    .argument('[service]', 'the service (default: livekit)')
+    .option(...file)
+    .option('--json', 'print the result as JSON')
+    .option('--lock-timeout <duration>', 'how long to wait for another vm that is applying', '30s')
+    .action(async (service: string | undefined, o: import('./commands/verbs.js').VerbFlags) => {
+      await run(async () => (await import('./commands/verbs.js')).restartCommand(io, service, o))();
+    });
+  program
+    .command('mcp')
+    .description('serve vm as an MCP server over stdio (for Claude Code, Claude Desktop, …)')
+    .option(...file)
+    .option('--print-config', 'print the mcpServers entry to paste into an MCP client, and exit')
+    .action(async (o: { file?: string; printConfig?: boolean }) => {
+      await run(async () => (await import('./commands/mcp.js')).mcpCommand(io, o))();
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

@@ -165,3 +165,25 @@ export async function chooseConnection(
   if (!r.ok) throw new UserError('NO_CONNECTION', r.reason);
   return { ...r.connection, access: s.access };
 }
+
+/** What a front end shows of a connection: the secret only when asked for (the MCP tool's `include_secret`). */
+export interface ConnectionJson {
+  readonly url: string;
+  readonly api_key: string;
+  readonly target: 'local' | 'fallback';
+  readonly why: string;
+  readonly warning?: string;
+  readonly api_secret?: string;
+}
+
+export async function connectionInfo(host: Host, desired: DesiredState, target: Target, opts: { readonly includeSecret?: boolean; readonly service?: string } = {}): Promise<ConnectionJson> {
+  const c = await chooseConnection(host, desired, target, opts.service);
+  return {
+    url: c.url,
+    api_key: c.apiKey,
+    target: c.target,
+    why: c.why,
+    ...(c.warning === undefined ? {} : { warning: c.warning }),
+    ...(opts.includeSecret === true ? { api_secret: c.apiSecret } : {}),
+  };
+}

@@ -122,6 +122,11 @@ export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Owners
   (starts ? out.blockers : out.warnings).push(...i.unbindable.map((w) => (starts ? w : `${w} (${i.title} runs now, but would not start again)`)));
 }
 
+/** `vm restart`: one restart through the supervisor, then the same wait for health a plan takes. */
+export function restartAndWait(kind: SupervisorKind, svc: ServiceSpec, health: SupervisedInput['health']): Effect[] {
+  return [supervise(kind, 'restart', svc), { kind: 'wait-healthy', url: health.url, check: health.check, timeoutMs: health.timeoutMs, supervisor: kind, service: svc }];
+}
+
 export function supervise(kind: SupervisorKind, verb: SupervisorVerb, service: ServiceSpec): Effect {
   return { kind: 'supervise', supervisor: kind, verb, service };
 }

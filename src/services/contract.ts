@@ -11,6 +11,7 @@
 //              wait-healthy step. A process that predates a file it uses is restarted.
 //   rollback   pure: the effects that put back what `before` observed, for the steps that ran.
 //   leftovers  files that show vm managed the service, for a service dropped from the file.
+//   restartEffects  pure: one supervised restart and its wait for health (vm restart).
 //   clientFragments  pure: what the kind keeps in client config files (`clients:`), for a
 //              service that is not absent; src/plan/clients.ts plans and removes them.
 
@@ -125,6 +126,11 @@ export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extend
   endpoint(d: D): { readonly role: Role; readonly url: string } | undefined;
   /** Where this kind usually listens when vm does not manage it. */
   readonly wellKnown?: WellKnown;
+  /**
+   * `vm restart`: the effects that restart the running service once through its supervisor and
+   * wait for its health ([] when there is no supervisor to ask). Pure; from the plan's own data.
+   */
+  restartEffects(s: ServiceSnapshot<D, O, P>): Effect[];
   /** The `vm status` view of one service. */
   status(s: ServiceSnapshot<D, O, P>, opts?: StatusOptions): ServiceStatusView;
   /**

@@ -4,6 +4,7 @@ import type { DesiredState, Roots, Step } from '../../model.js';
 import { planToJson } from '../../plan/plan.js';
 import type { Host } from '../../platform/host.js';
 import { applyLockPath, describeHolder } from '../../platform/lock.js';
+import { applyJson } from '../../ops/apply.js';
 import { lockedApply } from '../../ops/locked-apply.js';
 import { planContext, snapshot, type Snapshot } from '../../reconcile.js';
 import type { PlanContext } from '../../plan/context.js';
@@ -147,14 +148,6 @@ async function confirm(io: CliIo, yes: boolean, n: number): Promise<void> {
   if (typeof answer === 'object') throw new InterruptedError('SIGINT', 'not applied (Ctrl-C)');
   if (answer === undefined) throw new UserError('ABORTED', 'not applied (end of input)');
   if (!/^y(es)?$/i.test(answer.trim())) throw new UserError('ABORTED', 'not applied: not confirmed');
-}
-
-function applyJson(plan: Parameters<typeof planToJson>[0], applied: ReadonlyArray<{ step: Step; ok: boolean; ms: number }>, converged: boolean) {
-  return {
-    ...planToJson(plan),
-    converged,
-    applied: applied.map((a) => ({ service: a.step.service, resource: a.step.resource, action: a.step.action, reason: a.step.reason, ok: a.ok, duration_ms: Math.round(a.ms) })),
-  };
 }
 
 export function lockFile(roots: Roots): string {

@@ -14,6 +14,7 @@ import type { KindName } from '../../model.js';
 import { kindNamed, PRESET_NAMES } from '../../services/registry.js';
 import { rotatedPath } from '../../platform/log-rotate.js';
 import { sleep } from '../../platform/sleep.js';
+import { openIfExists, readServiceLog, type Position } from '../../ops/logs.js';
 import { EXIT } from '../exit.js';
 import type { CliIo, Output } from '../io.js';
 
@@ -29,25 +30,17 @@ export interface LogsFlags {
 
 export async function logsCommand(io: CliIo, service: string | undefined, o: LogsFlags): Promise<number> {
   const name = service ?? 'livekit';
-  const roots = resolveRoots(io.env);
-  // Without reading the file, a service is one of the well-known names or one that has logged.
-  const logged = (await fs.readdir(`${roots.voicemodeHome}/logs`).catch(() => [] as string[])).filter((n) => n !== 'vm');
-  const known = [...new Set([...PRESET_NAMES, ...logged])];
-  if (!known.includes(name)) {
-    throw new UserError('USAGE', `unknown service ${JSON.stringify(name)}`, `services: ${known.join(', ')}`);
-  }
   const count = o.lines ?? '50';
   if (!/^\d+$/.test(count)) throw new UserError('USAGE', `-n wants a number of lines, got "${count}"`);
-  const logFile = servicePaths(roots, name).logFile;
-
-  const last = await lastLines(logFile, Number(count));
+  const log = await readServiceLog(io.env, name, Math.min(Number(count), Number.MAX_SAFE_INTEGER));
+  const { logFile } = log;
+  const last = log.live === undefined || log.text === undefined ? undefined : { text: log.text, live: log.live };
   if (o.follow !== true) {
     if (last === undefined) {
       io.stderr.write(`no log yet at ${logFile}: ${titleOf(name)} has not run under vm\n`);
       return EXIT.ok;
     }
-    const text = last.text.toString('utf8');
-    io.stdout.write(text === '' || text.endsWith('\n') ? text : `${text}\n`);
+    io.stdout.write(last.text);
     return EXIT.ok;
   }
 
@@ -62,7 +55,7 @@ export async function logsCommand(io: CliIo, service: string | undefined, o: Log
   stdout.on?.('error', stop);
   try {
     if (last === undefined) io.stderr.write(`no log yet at ${logFile}: ${titleOf(name)} has not run under vm (waiting for it; Ctrl-C to stop)\n`);
-    else io.stdout.write(last.text.toString('utf8'));
+    else io.stdout.write(last.text);
     await follow(logFile, last?.live, io.stdout, ac.signal);
   } finally {
     process.off('SIGINT', stop);
@@ -70,54 +63,6 @@ export async function logsCommand(io: CliIo, service: string | undefined, o: Log
     stdout.off?.('error', stop);
   }
   return EXIT.ok;
-}
-
-interface Position {
-  readonly ino: number;
-  readonly pos: number;
-}
-
-/**
- * The last `n` lines of the log as one byte stream: the rotated copies (oldest first) then the
- * live file, read from the end until there are enough lines. A line that rotation split between
- * .1 and the live file comes out whole. Undefined when there is no live log.
- */
-async function lastLines(logFile: string, n: number): Promise<{ text: Buffer; live: Position } | undefined> {
-  const parts: Buffer[] = [];
-  let newlines = 0;
-  let live: Position | undefined;
-  let streamEnd = true; // the next byte read from the end is the stream's last byte
-  for (let i = 0; newlines < n || live === undefined; i++) {
-    const fh = await openIfExists(i === 0 ? logFile : rotatedPath(logFile, i));
-    if (fh === undefined) break;
-    try {
-      const { size, ino } = await fh.stat();
-      if (i === 0) live = { ino, pos: size };
-      for (let end = size; end > 0 && newlines < n; ) {
-        const len = Math.min(64 * 1024, end);
-        const buf = Buffer.alloc(len);
-        await fh.read(buf, 0, len, end - len);
-        end -= len;
-        parts.unshift(buf);
-        // The stream's final newline ends the last line; it does not start another.
-        newlines += count10(streamEnd && buf[len - 1] === 0x0a ? buf.subarray(0, len - 1) : buf);
-        streamEnd = false;
-      }
-    } finally {
-      await fh.close();
-    }
-  }
-  if (live === undefined) return undefined;
-  const all = Buffer.concat(parts);
-  let seen = 0;
-  let cut = 0;
-  for (let j = all.length - 2; j >= 0 && n > 0; j--) {
-    if (all[j] === 0x0a && ++seen === n) {
-      cut = j + 1;
-      break;
-    }
-  }
-  return { text: n === 0 ? Buffer.alloc(0) : all.subarray(cut), live };
 }
 
 /**
@@ -222,23 +167,6 @@ async function readRange(fh: FileHandle, from: number, to: number): Promise<Buff
   const { bytesRead } = await fh.read(buf, 0, buf.length, from);
   return buf.subarray(0, bytesRead);
 }
-
-async function openIfExists(path: string): Promise<FileHandle | undefined> {
-  try {
-    return await fs.open(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw e;
-  }
-}
-
-function count10(b: Buffer): number {
-  let n = 0;
-  for (let i = b.indexOf(0x0a); i !== -1; i = b.indexOf(0x0a, i + 1)) n++;
-  return n;
-}
-
 
 /** "LiveKit" for livekit; a service's own name otherwise (the file is not read here). */
 function titleOf(name: string): string {

@@ -1,6 +1,5 @@
 import { SpecError, UserError } from '../../errors.js';
-import { planToJson } from '../../plan/plan.js';
-import { planContext, snapshot } from '../../reconcile.js';
+import { planReport } from '../../ops/plan.js';
 import { describeSource, loadContext } from '../context.js';
 import { EXIT, reportError } from '../exit.js';
 import type { CliIo } from '../io.js';
@@ -18,8 +17,8 @@ export async function planCommand(io: CliIo, o: { file?: string; json?: boolean;
     return reportError(e, io.stderr);
   }
   const { desired, host } = loaded;
-  const snap = await snapshot(host, desired, planContext({ force: o.force === true }));
-  if (o.json === true) io.stdout.write(`${JSON.stringify(planToJson(snap.plan))}\n`);
+  const { snap, json } = await planReport(host, desired, { force: o.force === true });
+  if (o.json === true) io.stdout.write(`${JSON.stringify(json)}\n`);
   else io.stdout.write(await renderPlan(snap, describeSource(desired), { color: io.color === true, ...(io.hint === undefined ? {} : { hint: io.hint }) }));
   if (snap.plan.blockers.length > 0) return EXIT.error;
   return o.detailedExitcode === true && snap.plan.steps.length > 0 ? EXIT.changes : EXIT.ok;

@@ -8,7 +8,8 @@ import { observeHttp } from './observe.js';
 import { httpPaths, type HttpPaths } from './paths.js';
 import { planHttp } from './plan.js';
 import { httpRollback } from './rollback.js';
-import { httpHealthUrl } from './spec.js';
+import { restartAndWait } from '../../resources/supervised.js';
+import { httpHealthUrl, httpServiceSpec } from './spec.js';
 import { httpStatus } from './status.js';
 
 export interface HttpPreset {
@@ -34,8 +35,13 @@ export function httpKind(kind: KindName, preset: HttpPreset = {}): ServiceKind<H
     leftovers: (p) => [p.unitFile, p.plistFile, p.modelsDir],
     endpoint: (d) => (preset.role === undefined ? undefined : { role: preset.role, url: openAiBase(d) }),
     ...(preset.wellKnown === undefined ? {} : { wellKnown: preset.wellKnown }),
+    restartEffects({ desired: d, observed: o, paths }) {
+      const sup = o.supervisor;
+      if (sup.kind === 'unavailable') return [];
+      return restartAndWait(sup.kind, httpServiceSpec(d, paths, sup.kind), { url: httpHealthUrl(d), check: 'http', timeoutMs: d.health.timeoutMs });
+    },
     status: httpStatus,
-    };
+  };
 }
 
 export const commandKind = httpKind('command');

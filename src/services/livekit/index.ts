@@ -7,7 +7,9 @@ import { livekitClients } from './connection.js';
 import { observeLiveKit, type SlowAnswers, type VersionCache } from './observe.js';
 import { livekitPaths } from './paths.js';
 import { planLiveKit } from './plan.js';
-import { clientUrl } from './render.js';
+import { restartAndWait } from '../../resources/supervised.js';
+import { clientUrl, healthUrl } from './render.js';
+import { serviceSpec } from './supervision.js';
 import { removeFailedVersions, rollbackEffects } from './rollback.js';
 import { livekitStatus } from './status.js';
 import { recordVersion } from './version-record.js';
@@ -62,6 +64,13 @@ export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPa
     // livekit-server answers `GET /` with `OK` (FACTS.md), and 406 while starting.
     recognise: (r) => r.ok && ((r.status === 200 && r.body.trim() === 'OK') || (r.status === 406 && r.body.startsWith('Not Ready'))),
     clientUrl: (port) => `ws://127.0.0.1:${port}`,
+  },
+  restartEffects({ desired: d, observed: o, paths }) {
+    const sup = o.supervisor;
+    if (sup.kind === 'unavailable') return [];
+    // The same ServiceSpec and health check the planner builds (plan.ts).
+    const svc = serviceSpec(d, paths, sup.kind, d.install.method === 'brew' ? o.binary.path : paths.binary);
+    return restartAndWait(sup.kind, svc, { url: healthUrl(d), check: 'livekit', timeoutMs: d.health.timeoutMs });
   },
   status: livekitStatus,
   clientFragments: livekitClientFragments,
