@@ -8,10 +8,9 @@
 
 import { formatProblem } from '../../errors.js';
 import type { SpecProblem } from '../../model.js';
-import { clientStatus } from '../../ops/client-status.js';
+import { statusReport } from '../../ops/status.js';
 import { nodeHost } from '../../platform/node-host.js';
-import { snapshot, type Snapshot } from '../../reconcile.js';
-import { kindOf } from '../../services/registry.js';
+import type { Snapshot } from '../../reconcile.js';
 import { loadDesiredForReading } from '../../spec/load.js';
 import { EXIT } from '../exit.js';
 import { hint } from '../invocation.js';
@@ -20,26 +19,10 @@ import type { CliIo } from '../io.js';
 export async function statusCommand(io: CliIo, o: { file?: string; json?: boolean }): Promise<number> {
   const { desired, secretProblems } = await loadDesiredForReading({ ...(o.file === undefined ? {} : { file: o.file }), cwd: io.cwd, env: io.env });
   const host = nodeHost(io.env);
-  const snap = await snapshot(host, desired);
+  const { snap, views, json } = await statusReport(host, desired, secretProblems);
   const secretsUnread = secretProblems.length > 0;
-  // Services with clients (LiveKit) add their URL, key name and the room API and token checks.
-  const clients = secretsUnread ? new Map() : await clientStatus(host, snap);
-  const views = snap.services.map((s) => {
-    const view = kindOf(s.desired).status(s, { secretsUnread });
-    const c = clients.get(s.name);
-    return { name: s.name, view: c === undefined ? view : { json: { ...view.json, ...c.json }, lines: [...view.lines, ...c.lines] } };
-  });
   if (o.json === true) {
-    const problems = secretProblems.map((p) => ({ file: p.file, line: p.line, column: p.column, message: p.message }));
-    io.stdout.write(
-      `${JSON.stringify({
-        format_version: '1',
-        services: Object.fromEntries(views.map((v) => [v.name, v.view.json])),
-        ...leftOverJson(snap),
-        ...(views.length === 0 ? { notes: snap.plan.notes } : {}),
-        ...(problems.length === 0 ? {} : { problems }),
-      })}\n`,
-    );
+    io.stdout.write(`${JSON.stringify(json)}\n`);
     return reportSecretProblems(io, secretProblems);
   }
   const n = snap.plan.steps.length;
@@ -84,13 +67,4 @@ function undeclared(snap: Snapshot): string[] {
   }
   if (lines.length === 0 && snap.services.length === 0) lines.push('no services declared');
   return lines;
-}
-
-function leftOverJson(snap: Snapshot): object {
-  if (snap.leftovers.length === 0) return {};
-  const left = snap.leftovers.map((l) => {
-    const rt = l.runtime?.runtime;
-    return [l.name, { running: { active: rt?.running ?? false, pid: rt?.running === true ? rt.pid : null, state: rt?.state ?? 'unknown' }, files: l.files }] as const;
-  });
-  return { left_over: Object.fromEntries(left) };
 }
