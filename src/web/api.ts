@@ -48,7 +48,7 @@ export async function webStatus(ctx: WebContext): Promise<Record<string, unknown
     found.ok && secretsOk ? chooseConnection(ctx.host, desired, 'auto', found.s.desired.name).then((c) => ({ ok: true as const, c }), (e: unknown) => failure(e)) : undefined,
   ]);
   const file = desired.source.kind === 'file' ? desired.source.path : null;
-  if (!found.ok) return { format_version: '1', file, service: null, local: null, fallback: null, connection: { ok: false, reason: found.why, todo: 'declare services.livekit in the file' }, status: report.json };
+  if (!found.ok) return { format_version: '1', file, service: null, local: null, fallback: null, livekit_urls: [], connection: { ok: false, reason: found.why, todo: 'declare services.livekit in the file' }, status: report.json };
   const s = found.s;
   const snap = report.snap.services.find((x) => x.name === s.desired.name);
   const view = (report.views.find((v) => v.name === s.desired.name)?.view.json ?? {}) as Record<string, unknown>;
@@ -60,7 +60,7 @@ export async function webStatus(ctx: WebContext): Promise<Record<string, unknown
   const fallbackDecl = s.access.fallback(s.desired);
   const local = {
     state,
-    detail: health === undefined ? 'not observed' : health.kind === 'healthy' ? `GET / answered 200 OK` : health.kind === 'starting' ? `still starting: GET / answered ${health.status}` : health.kind === 'unhealthy' ? health.detail : `the port is held by ${health.command} (pid ${health.pid}), not by vm's ${s.title}`,
+    detail: health === undefined ? 'not observed' : health.kind === 'healthy' ? `GET / answered 200 OK` : health.kind === 'starting' ? `still starting: GET / answered ${health.status}` : health.kind === 'unhealthy' ? (health.detail === 'ECONNREFUSED' ? `connection refused on ${hostOf(String(api?.['url'] ?? ''))}` : health.detail) : `the port is held by ${health.command} (pid ${health.pid}), not by vm's ${s.title}`,
     declared_state: s.desired.state,
     running: running?.['active'] === true,
     pid: running?.['pid'] ?? null,
@@ -81,7 +81,8 @@ export async function webStatus(ctx: WebContext): Promise<Record<string, unknown
     // Field by field: the secret stays behind.
     connection = { ok: true, target: c.target, url: c.url, api_key: c.apiKey, why: c.why, ...(c.warning === undefined ? {} : { warning: c.warning }) };
   }
-  return { format_version: '1', file, service: s.desired.name, title: s.title, local, fallback: fb, connection, status: report.json };
+  const livekitUrlsInUse = [String(local.url), ...(fallbackDecl === undefined ? [] : [fallbackDecl.url])];
+  return { format_version: '1', file, service: s.desired.name, title: s.title, local, fallback: fb, connection, livekit_urls: livekitUrlsInUse, status: report.json };
 }
 
 function todo(s: ClientService, hasFallback: boolean): string {
@@ -147,4 +148,12 @@ export async function webToken(ctx: WebContext, raw: unknown): Promise<Record<st
     target: c.target,
     why: c.why,
   };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }

@@ -94,8 +94,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: WebServerOpt
   switch (path) {
     case '/':
     case '/index.html': {
-      const csp = contentSecurityPolicy(await livekitUrls(o.ctx).catch(() => []));
-      return sendText(res, 200, 'text/html; charset=utf-8', o.assets.html, { 'Content-Security-Policy': csp }, req.method === 'HEAD');
+      const urls = await livekitUrls(o.ctx).catch(() => []);
+      // The page learns which LiveKit URLs its CSP lets it reach, so that it reloads (and gets a
+      // new CSP) when the file later names another one (a fallback added, a port changed).
+      const html = o.assets.html.replace('<meta name="vm-livekit-urls" content="">', `<meta name="vm-livekit-urls" content="${escapeAttr(urls.join(' '))}">`);
+      return sendText(res, 200, 'text/html; charset=utf-8', html, { 'Content-Security-Policy': contentSecurityPolicy(urls) }, req.method === 'HEAD');
     }
     case '/app.js':
       return sendText(res, 200, 'text/javascript; charset=utf-8', o.assets.js, {}, req.method === 'HEAD');
@@ -158,4 +161,8 @@ function send(res: ServerResponse, status: number, body: unknown, extra: Record<
 function sendText(res: ServerResponse, status: number, type: string, text: string, extra: Record<string, string>, headOnly: boolean): void {
   res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), ...extra });
   res.end(headOnly ? undefined : text);
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -24,6 +24,7 @@ interface Status {
   readonly local: null | { state: 'healthy' | 'starting' | 'down'; detail: string; version: string | null; url: string; api_key: string | null; api: string | null; declared_state: string };
   readonly fallback: null | { url: string; api_key: string; answers: boolean | null; detail: string | null };
   readonly connection: Connection;
+  readonly livekit_urls: readonly string[];
 }
 
 interface Token {
@@ -86,7 +87,22 @@ export function httpBase(url: string): string {
   return u.origin;
 }
 
+/** The LiveKit URLs this page's CSP lets it reach (the server wrote them into the page). */
+const allowedUrls = (document.querySelector('meta[name="vm-livekit-urls"]')?.getAttribute('content') ?? '').split(' ').filter((u) => u !== '');
+
+/** The file names a LiveKit URL this page may not reach: reload once for a new CSP. */
+function reloadForNewUrls(s: Status): boolean {
+  const missing = s.livekit_urls.filter((u) => !allowedUrls.includes(u));
+  if (missing.length === 0) return false;
+  const mark = missing.join(' ');
+  if (sessionStorage.getItem('vm-web-reloaded-for') === mark) return false;
+  sessionStorage.setItem('vm-web-reloaded-for', mark);
+  location.reload();
+  return true;
+}
+
 function render(s: Status): void {
+  if (reloadForNewUrls(s)) return;
   const title = s.title ?? 'LiveKit';
   setText('local-h', `Local ${title}`);
   setText('file', s.file ?? 'built-in default (no voicemode.services.yaml found)');
