@@ -99,6 +99,9 @@ afterAll(async () => {
   await rm(shots, { recursive: true, force: true });
   expect(code).toBe(0);
   expect(web.output().stderr).toContain('vm web: stopped (SIGTERM)');
+  // The page's own /api answers and its HTML were seen (not just the test's requests).
+  expect(bodies.filter((b) => b.includes('"connection"')).length).toBeGreaterThan(3);
+  expect(bodies.some((b) => b.includes('"access_token"'))).toBe(true);
   for (const out of [...transcript, ...bodies]) {
     expect(out).not.toContain(SECRET);
     if (cloud !== undefined) expect(out).not.toContain(cloud.apiSecret);
