@@ -11,7 +11,7 @@
 // Bundling at all starts ~30–55% faster than loading node_modules file by file.
 
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -80,6 +80,22 @@ await build({
     },
   ],
 });
+
+// `vm web`'s page: its script bundled with livekit-client for the browser (no CDN, so the page
+// works offline), beside its HTML and CSS. Loaded only by `vm web`.
+mkdirSync(join(out, 'web'), { recursive: true });
+await build({
+  entryPoints: [join(root, 'src/web/page/app.ts')],
+  outfile: join(out, 'web', 'app.js'),
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome109', 'firefox115', 'safari16'],
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+for (const f of ['index.html', 'app.css']) copyFileSync(join(root, 'src/web/page', f), join(out, 'web', f));
 
 appendBuildId(join(out, 'vm.cjs'));
 

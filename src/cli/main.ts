@@ -154,6 +154,16 @@ export async function main(argv: readonly string[], given: CliIo): Promise<numbe
       await run(async () => (await import('./commands/rooms.js')).roomsCommand(io, o))();
     });
   program
+    .command('web')
+    .description('serve a local page (127.0.0.1) showing LiveKit, its connection settings and a test room; prints its URL with a key')
+    .option(...file)
+    .option('--port <port>', 'the port on 127.0.0.1 (0: any free one)', '7890')
+    .option('--open', 'open it in the browser (the default on a terminal)')
+    .option('--no-open', 'do not open a browser')
+    .action(async (o: import('./commands/web.js').WebFlags) => {
+      await run(async () => (await import('./commands/web.js')).webCommand(io, o))();
+    });
+  program
     .command('logs')
     .description("print a service's log from its file (and the rotated copies); -f follows it")
     .argument('[service]', 'the service (livekit, whisper, kokoro, or another declared name)', 'livekit')

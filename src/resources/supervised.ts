@@ -124,7 +124,10 @@ export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Owners
 
 /** `vm restart`: one restart through the supervisor, then the same wait for health a plan takes. */
 export function restartAndWait(kind: SupervisorKind, svc: ServiceSpec, health: SupervisedInput['health']): Effect[] {
-  return [supervise(kind, 'restart', svc), { kind: 'wait-healthy', url: health.url, check: health.check, timeoutMs: health.timeoutMs, supervisor: kind, service: svc }];
+  return [
+    supervise(kind, 'restart', svc),
+    { kind: 'wait-healthy', url: health.url, check: health.check, timeoutMs: health.timeoutMs, supervisor: kind, service: svc, ...(health.redis === undefined ? {} : { redis: health.redis }) },
+  ];
 }
 
 export function supervise(kind: SupervisorKind, verb: SupervisorVerb, service: ServiceSpec): Effect {

@@ -7,7 +7,8 @@ import type { Effect, RedisDesired, RedisObserved } from '../../model.js';
 import type { ServiceKind } from '../contract.js';
 import { observeRedis } from './observe.js';
 import { planRedis } from './plan.js';
-import { redisPaths, type RedisPaths } from './spec.js';
+import { restartAndWait } from '../../resources/supervised.js';
+import { redisAddress, redisPaths, redisServiceSpec, type RedisPaths } from './spec.js';
 import { redisStatus } from './status.js';
 
 export const redisKind: ServiceKind<RedisDesired, RedisObserved, RedisPaths> = {
@@ -16,6 +17,12 @@ export const redisKind: ServiceKind<RedisDesired, RedisObserved, RedisPaths> = {
   paths: (roots, name) => redisPaths(roots, name),
   observe: (host, d, paths, facts) => observeRedis(host, d, paths, facts),
   plan: planRedis,
+  restartEffects({ desired: d, observed: o, paths }) {
+    const sup = o.supervisor;
+    if (sup.kind === 'unavailable') return [];
+    const address = redisAddress(d);
+    return restartAndWait(sup.kind, redisServiceSpec(d, paths, sup.kind), { url: `redis://${address}`, check: 'redis', timeoutMs: d.health.timeoutMs, redis: { address, password: d.password } });
+  },
   rollback(before, touched) {
     // Put back the config and unit as they were, then the process as it was.
     const o = before.observed;
