@@ -67,9 +67,9 @@ describe('vm logs', () => {
   });
 
   it('refuses an unknown service, naming the ones there are', async () => {
-    const r = await vm('redis');
+    const r = await vm('postgres');
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('vm: unknown service "redis"\n  services: livekit, whisper, kokoro\n');
+    expect(r.stderr).toBe('vm: unknown service "postgres"\n  services: livekit, whisper, kokoro, redis\n');
     expect((await vm('-n', 'ten')).stderr).toContain('-n wants a number of lines');
   });
 });

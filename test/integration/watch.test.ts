@@ -481,8 +481,8 @@ describe.skipIf(!userManagerAvailable())('the apply lock', () => {
 
   it('two concurrent applies: one waits for the other, both end converged, no interleaved writes', async () => {
     const [a, b] = await Promise.all([runVm(['apply', '--yes'], e2), runVm(['apply', '--yes'], e2)]);
-    expect(a.code).toBe(0);
-    expect(b.code).toBe(0);
+    expect(a.code, a.stdout + a.stderr).toBe(0);
+    expect(b.code, b.stdout + b.stderr).toBe(0);
     const waited = [a, b].filter((r) => r.stderr.includes('waiting for the apply lock'));
     expect(waited).toHaveLength(1);
     // The one that waited observed again and found nothing left to do: no step ran twice.

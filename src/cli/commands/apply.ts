@@ -1,4 +1,4 @@
-import { afterConverged, blockedError, refuseBlocked, StepFailedError, type ApplyReporter } from '../../apply/apply.js';
+import { afterConverged, blockedError, StepFailedError, type ApplyReporter } from '../../apply/apply.js';
 import { InterruptedError, stopSignalOf, UserError } from '../../errors.js';
 import type { DesiredState, Roots, Step } from '../../model.js';
 import { planToJson } from '../../plan/plan.js';
@@ -36,15 +36,17 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
   // No "Run `vm apply`" line: this is apply, and it asks next.
   const shown = { color: io.color === true, applyHint: false, ...(io.hint === undefined ? {} : { hint: io.hint }) };
   if (!json) io.stdout.write(await renderPlan(first, describeSource(desired), shown));
-  refuseBlocked(first.plan);
-  if (first.plan.steps.length === 0) {
+  // A blocker seen outside the lock may be another vm's apply half-way (its LiveKit restarting
+  // holds the port under a pid the unit does not name yet): only the look under the lock counts.
+  const blocked = first.plan.blockers.length > 0;
+  if (!blocked && first.plan.steps.length === 0) {
     // Converged: remember the binary's answer so the next plan need not run it (a no-op when
     // the record says so already; see version-record.ts).
     await afterConverged(host, first, first);
     if (json) io.stdout.write(`${JSON.stringify({ ...planToJson(first.plan), converged: true, applied: [] })}\n`);
     return EXIT.ok;
   }
-  await confirm(io, o.yes === true, first.plan.steps.length);
+  if (!blocked) await confirm(io, o.yes === true, first.plan.steps.length);
   // From here on a signal stops after the step under way and rolls back (interrupts.ts).
   const interrupts = trapInterrupts({
     first: () => io.stderr.write(`\nvm: ${STOPPING}\n`),
@@ -92,7 +94,9 @@ async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: Desire
     },
     // The plan confirmed was made before the lock was ours: a different one is asked again.
     decide: async (fresh) => {
-      if (o.yes !== true && JSON.stringify(planToJson(fresh.plan).steps) !== JSON.stringify(planToJson(first.plan).steps)) {
+      // Asked again when the plan is not the one confirmed (or none was: the first look was blocked).
+      const confirmed = first.plan.blockers.length === 0 ? JSON.stringify(planToJson(first.plan).steps) : undefined;
+      if (o.yes !== true && JSON.stringify(planToJson(fresh.plan).steps) !== confirmed) {
         io.stdout.write(`\nThe machine changed while this apply waited; the plan is now:\n${await renderPlan(fresh, describeSource(desired), { color: io.color === true, applyHint: false, ...(io.hint === undefined ? {} : { hint: io.hint }) })}`);
         await confirm(io, false, fresh.plan.steps.length);
       }
