@@ -9,7 +9,7 @@
 // key file (with the same secret: the plan context memoises it) before the files that repeat it.
 
 import { join } from 'node:path';
-import type { DesiredState, Roots } from '../model.js';
+import type { DesiredState, Roots, ServiceDesired } from '../model.js';
 import type { ServicePlan, ServiceSnapshot } from '../services/contract.js';
 import { kindOf } from '../services/registry.js';
 import type { Ownership } from '../resources/managed-file.js';
@@ -26,7 +26,7 @@ export function planClients(desired: DesiredState, services: readonly ServiceSna
   const out: ServicePlan = { steps: [], blockers: [], warnings: [], notes: [] };
   const clients = desired.clients ?? {};
   const live = services.filter((s) => s.desired.state !== 'absent');
-  const providers = providerLists(live);
+  const providers = providerLists(live.map((s) => s.desired));
   const wants = live.flatMap((s) => kindOf(s.desired).clientFragments?.(s.desired, s.observed, ctx, clients, providers) ?? []);
   if (wants.length === 0 && recordedFragments(observed.written).length === 0) return out;
   const own: Ownership = {
@@ -57,9 +57,9 @@ export function planClients(desired: DesiredState, services: readonly ServiceSna
  * src/ops/discover.ts makes them). Health plays no part: the block must not change when a
  * service restarts.
  */
-export function providerLists(services: readonly ServiceSnapshot[]): EnvVar[] {
-  const urls = (role: 'stt' | 'tts') => services.flatMap((s) => {
-    const ep = kindOf(s.desired).endpoint(s.desired);
+export function providerLists(services: readonly ServiceDesired[]): EnvVar[] {
+  const urls = (role: 'stt' | 'tts') => services.flatMap((d) => {
+    const ep = kindOf(d).endpoint(d);
     return ep?.role === role ? [ep.url] : [];
   });
   const out: EnvVar[] = [];

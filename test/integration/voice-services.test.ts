@@ -173,6 +173,11 @@ describe.skipIf(!userManagerAvailable())('whisper, kokoro and a command service 
     expect(Object.keys(services)).toEqual(['livekit', 'whisper', 'kokoro', 'my-llm']);
     expect(Object.values(services).every((s) => s.healthy)).toBe(true);
     expect(services['whisper']?.url).toBe(`http://127.0.0.1:${ports.whisper}/health`);
+    // vm env hands Voice Mode its provider lists beside LiveKit's three values.
+    const envJson = JSON.parse((await vm('env', '--format', 'json')).stdout) as Record<string, string>;
+    expect(envJson['VOICEMODE_STT_BASE_URLS']).toBe(`http://127.0.0.1:${ports.whisper}/v1`);
+    expect(envJson['VOICEMODE_TTS_BASE_URLS']).toBe(`http://127.0.0.1:${ports.kokoro}/v1`);
+    expect(envJson['LIVEKIT_URL']).toBe(`ws://127.0.0.1:${ports.lk}`);
     const logs = await vm('logs', 'whisper', '-n', '200');
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain('whisper server listening at');

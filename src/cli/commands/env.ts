@@ -4,6 +4,7 @@
 import { UserError } from '../../errors.js';
 import { chooseConnection, TARGETS, type Connection, type Target } from '../../ops/connection.js';
 import { ENV_FORMATS, formatEnv, type EnvFormat } from '../../ops/env-format.js';
+import { providerLists } from '../../plan/clients.js';
 import { loadContext } from '../context.js';
 import { EXIT } from '../exit.js';
 import type { CliIo, Output } from '../io.js';
@@ -35,6 +36,9 @@ export async function envCommand(io: CliIo, service: string | undefined, o: EnvF
   const c = await chooseConnection(host, desired, target, service, { remote: o.remote === true });
   reportChoice(io.stderr, c, target);
   const [u, k, s] = c.access.envNames;
-  io.stdout.write(formatEnv([[u, c.url], [k, c.apiKey], [s, c.apiSecret]], format as EnvFormat, c.target));
+  // Voice Mode's provider lists too, when whisper or kokoro are declared (the same lists the
+  // env file's block carries: plan/clients.ts).
+  const providers = providerLists(Object.values(desired.services).filter((d) => d.state !== 'absent')).map((v): [string, string] => [v.key, v.value]);
+  io.stdout.write(formatEnv([[u, c.url], [k, c.apiKey], [s, c.apiSecret], ...providers], format as EnvFormat, c.target));
   return EXIT.ok;
 }
