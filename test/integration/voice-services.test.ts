@@ -4,6 +4,7 @@
 // and a tiny HTTP program as the command. Steps build on each other, in order.
 
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeKokoroCheckout, type KokoroCheckout } from '../helpers/kokoro-checkout.js';
@@ -11,6 +12,7 @@ import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ModelFile, type ReleaseServer } from '../helpers/release-server.js';
 import { standinScript } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
+import { waitFor } from '../kit/index.js';
 import { runVm } from '../helpers/vm.js';
 import { makeWhisperModel, writeWhisperStandin } from '../helpers/whisper-standin.js';
 
@@ -236,24 +238,36 @@ describe.skipIf(!userManagerAvailable())('whisper, kokoro and a command service 
     expect((await vm('plan', '--detailed-exitcode')).code).toBe(0);
   });
 
-  it('discover finds the managed services, an unmanaged kokoro, and lists exactly the healthy local endpoints', async () => {
-    // Stop vm's kokoro and run another one by hand on the well-known port 8880, if it is free.
+  it('discover finds the managed services, an unmanaged kokoro on 8880, and lists exactly the healthy local endpoints', async () => {
+    // Stop vm's kokoro and run another one by hand on Kokoro's well-known port 8880.
     await writeFile(specPath, spec({ kokoro: '    state: stopped' }));
     expect((await vm('apply', '--yes')).code).toBe(0);
-    const d = await runVm(['discover', '--json'], { ...env, VOICEMODE_STT_BASE_URLS: 'https://api.openai.com/v1' });
-    expect(d.code).toBe(0);
-    const j = JSON.parse(d.stdout) as { services: Array<{ name: string; healthy: boolean; managed: boolean; url: string | null }>; env: Record<string, string> };
-    expect(j.services.filter((s) => s.managed).map((s) => [s.name, s.healthy])).toEqual([
-      ['livekit', true],
-      ['whisper', true],
-      ['kokoro', false],
-      ['my-llm', true],
-    ]);
-    expect(j.env['VOICEMODE_STT_BASE_URLS']).toBe(`http://127.0.0.1:${ports.whisper}/v1,https://api.openai.com/v1`);
-    // kokoro is stopped: no TTS endpoint is offered.
-    expect(j.env['VOICEMODE_TTS_BASE_URLS']).toBe('');
-    const human = await vm('discover');
-    expect(human.stdout).toContain(`VOICEMODE_STT_BASE_URLS='http://127.0.0.1:${ports.whisper}/v1'`);
+    expect(await get(8880, '/health'), 'port 8880 must be free for this test').toBe('down');
+    const other = spawn(kokoro.uvicorn, ['api.src.main:app', '--host', '127.0.0.1', '--port', '8880'], { cwd: kokoro.root, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...kokoro.env }, stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => other.once('exit', () => resolve()));
+    try {
+      await waitFor('the unmanaged kokoro on 8880', async () => (await get(8880, '/health')) === '200 {"status":"healthy"}');
+      const d = await runVm(['discover', '--json'], { ...env, VOICEMODE_STT_BASE_URLS: 'https://api.openai.com/v1' });
+      expect(d.code).toBe(0);
+      const j = JSON.parse(d.stdout) as { services: Array<{ name: string; healthy: boolean; managed: boolean; url: string | null }>; env: Record<string, string> };
+      expect(j.services.map((s) => [s.name, s.managed, s.healthy])).toEqual([
+        ['livekit', true, true],
+        ['whisper', true, true],
+        ['kokoro', true, false],
+        ['my-llm', true, true],
+        ['kokoro', false, true],
+      ]);
+      expect(j.services.at(-1)?.url).toBe('http://127.0.0.1:8880/v1');
+      // Healthy managed endpoints first, then healthy unmanaged local ones, then the environment's.
+      expect(j.env['VOICEMODE_STT_BASE_URLS']).toBe(`http://127.0.0.1:${ports.whisper}/v1,https://api.openai.com/v1`);
+      expect(j.env['VOICEMODE_TTS_BASE_URLS']).toBe('http://127.0.0.1:8880/v1');
+      const human = await vm('discover');
+      expect(human.stdout).toContain('unmanaged: something answers like kokoro on 8880');
+      expect(human.stdout).toContain(`VOICEMODE_STT_BASE_URLS='http://127.0.0.1:${ports.whisper}/v1'`);
+    } finally {
+      other.kill('SIGTERM');
+      await exited;
+    }
     await writeFile(specPath, spec());
     expect((await vm('apply', '--yes')).code).toBe(0);
   });
