@@ -2,6 +2,7 @@
 // run by vm's process supervisor, and a second stand-in on another port playing LiveKit Cloud as
 // the fallback. Through the built CLI, with a temp HOME; every output is checked for secrets.
 
+import { waitFor } from '../kit/index.js';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -49,7 +50,7 @@ async function startCloud(): Promise<void> {
   const conf = `${home.env.HOME}/cloud.yaml`;
   await writeFile(conf, `port: ${cloudPort}\nbind_addresses: [127.0.0.1]\nkeys: { cloudkey: ${CLOUD_SECRET} }\n`, { mode: 0o600 });
   cloud = spawn(bin, ['--config', conf], { stdio: 'ignore', env: { PATH: process.env['PATH'] ?? '', HOME: home.env.HOME } });
-  await waitFor(async () => (await livekitHealth(cloudPort)) === '200 OK', 'the cloud stand-in to be healthy');
+  await waitFor('the cloud stand-in to be healthy', async () => (await livekitHealth(cloudPort)) === '200 OK');
 }
 
 async function stopCloud(): Promise<void> {
@@ -59,14 +60,6 @@ async function stopCloud(): Promise<void> {
   const gone = new Promise((r) => c.once('exit', r));
   c.kill('SIGKILL');
   await gone;
-}
-
-async function waitFor(cond: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Runs `sh -c script` with `input` on stdin; resolves with its stdout. */
@@ -192,7 +185,7 @@ describe('vm exec', () => {
       const marker = `${home.env.HOME}/started-${sig}`;
       // The child is `exec`ed by sh, so the signal ends the process vm waits for.
       const child = spawn(process.execPath, [`${ROOT}bin/vm.cjs`, 'exec', '--', 'sh', '-c', `echo $$ > ${marker}; exec sleep 60`], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
-      await waitFor(async () => existsSync(marker) && (await readFile(marker, 'utf8')).trim() !== '', 'the child to start');
+      await waitFor('the child to start', async () => existsSync(marker) && (await readFile(marker, 'utf8')).trim() !== '');
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill(sig);
       expect(await exited).toBe(128 + n);
@@ -204,7 +197,7 @@ describe('vm exec', () => {
   it('a child that handles the signal decides the exit code', async () => {
     const marker = `${home.env.HOME}/started-trap`;
     const child = spawn(process.execPath, [`${ROOT}bin/vm.cjs`, 'exec', '--', 'sh', '-c', `trap 'exit 5' TERM; echo up > ${marker}; while :; do sleep 0.05; done`], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
-    await waitFor(async () => existsSync(marker), 'the child to start');
+    await waitFor('the child to start', async () => existsSync(marker));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(5);

@@ -2,6 +2,7 @@
 // local release server (tarballs + checksums.txt), a stand-in livekit-server that behaves like
 // the real one (FACTS.md), and real files in a temp HOME. Steps build on each other, in order.
 
+import { waitFor } from '../kit/index.js';
 import { appendFile, readdir, readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -220,7 +221,7 @@ describe.skipIf(!userManagerAvailable())('vm against a real systemd user manager
     const pid = Number((await show())['MainPID']);
     expect(pid).toBeGreaterThan(1); // kill(0) would hit our own process group
     process.kill(pid, 'SIGKILL');
-    await waitFor(async () => (await show())['MainPID'] !== String(pid));
+    await waitFor('systemd to restart the killed LiveKit', async () => (await show())['MainPID'] !== String(pid), 10_000);
     const p = await vm('plan', '--detailed-exitcode');
     expect(p.code).toBe(2);
     expect((await vm('apply', '--yes')).code).toBe(0);
@@ -340,10 +341,3 @@ describe.skipIf(!userManagerAvailable())('vm with a generated key', () => {
   });
 });
 
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
