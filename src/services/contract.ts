@@ -22,6 +22,7 @@ import type {
   FailureRecord,
   KindName,
   Roots,
+  SecretResult,
   ServiceDesired,
   ServiceName,
   ServiceObserved,
@@ -97,8 +98,31 @@ export interface WellKnown {
   clientUrl(port: number): string;
 }
 
+/**
+ * What normalising one service's entry needs from outside it: the environment (for `~/` and
+ * `$VOICEMODE_HOME`), the duration and size parsers, and the secrets load.ts resolved.
+ */
+export interface NormaliseContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly platform: string;
+  readonly expandHome: (path: string) => string;
+  readonly parseDuration: (v: unknown) => number | undefined;
+  readonly parseSize: (v: unknown) => number | undefined;
+  /** $VOICEMODE_HOME, where vm's own service directories are. */
+  readonly voicemodeHome: string;
+  /** The entry's JSON pointer (`/services/NAME`). */
+  readonly pointer: string;
+  /** A `{ env }`/`{ file }` secret by its JSON pointer, as load.ts read it. */
+  readonly secretAt: (pointer: string) => string | undefined;
+  /** LiveKit's API keys' secrets by key name, and its fallback's (load.ts resolves these apart). */
+  readonly keySecrets?: ReadonlyMap<string, string> | undefined;
+  readonly fallbackSecret?: SecretResult | undefined;
+}
+
 export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extends ServiceObserved = ServiceObserved, P extends ServicePaths = ServicePaths> {
   readonly kind: KindName;
+  /** The file's entry (validated by the schema and the rules) → its desired state. Pure. */
+  normalise(name: ServiceName, written: unknown, ctx: NormaliseContext): D;
   /** What people call it in messages: "LiveKit", "whisper", "my-llm". */
   title(name: ServiceName): string;
   paths(roots: Roots, name: ServiceName, d: D | undefined): P;

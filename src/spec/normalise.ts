@@ -3,12 +3,13 @@
 // Pure. It trusts its input: load.ts only calls it when the schema and the rules found nothing.
 
 import { join } from 'node:path';
-import type { ClientsDesired, DesiredState, InstallMethod, KeysSpec, KindName, LiveKitDesired, LiveKitExpose, LiveKitFallback, SecretResult, LogLevel, ServiceDesired, ServiceState, SpecSource, SupervisorKind } from '../model.js';
-import { normaliseHttp, type WrittenHttp } from '../services/command/normalise.js';
-import { normaliseRedis, type WrittenRedis } from '../services/redis/normalise.js';
+import type { ClientsDesired, DesiredState, KindName, LogLevel, SecretResult, ServiceDesired, ServiceState, SpecSource, SupervisorKind } from '../model.js';
+import type { WrittenHttp } from '../services/command/normalise.js';
+import type { NormaliseContext } from '../services/contract.js';
+import type { WrittenRedis } from '../services/redis/normalise.js';
+import { kindNamed, PRESET_NAMES } from '../services/registry.js';
 import { escapePointer } from './messages.js';
-import { DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from './default.js';
-import { clientFallbackUrl } from './rules-fallback.js';
+import { DEFAULTS } from './default.js';
 
 /** tailscale serve's port for `expose.https` when the file names none. */
 export const DEFAULT_HTTPS_PORT = 7443;
@@ -103,93 +104,6 @@ export function expandHome(path: string, env: Env): string {
   return join(home, path.slice(2));
 }
 
-function install(w: WrittenLiveKit['install'], env: Env, platform: string): InstallMethod {
-  // auto: LiveKit publishes no macOS builds, so Homebrew there; the verified release elsewhere.
-  const method = w?.method === undefined || w.method === 'auto' ? (platform === 'darwin' ? 'brew' : 'release') : w.method;
-  switch (method) {
-    case 'path':
-      return { method: 'path', path: expandHome(w?.path ?? '', env) };
-    case 'brew':
-      return { method: 'brew' };
-    case 'script':
-      return { method: 'script', scriptUrl: w?.script_url ?? DEFAULT_SCRIPT_URL };
-    case 'release':
-      return { method: 'release', baseUrl: w?.base_url ?? DEFAULTS.baseUrl, ...(w?.archive === undefined ? {} : { archive: expandHome(w.archive, env) }) };
-  }
-}
-
-function keys(w: WrittenLiveKit['keys'], secrets: ReadonlyMap<string, string> | undefined): KeysSpec {
-  if (w === undefined) return { kind: 'generated', apiKey: GENERATED_API_KEY };
-  // A fresh plain object: the written map came from YAML and may hold keys like __proto__ as
-  // own properties; Object.fromEntries keeps them as data.
-  const entries = Object.entries(w).map(([name, secret]): [string, string] => {
-    const value = typeof secret === 'string' ? secret : secrets?.get(name);
-    // load.ts resolves every reference before normalising; reaching here without one is a bug.
-    if (value === undefined) throw new Error(`the secret of key ${JSON.stringify(name)} was not resolved`);
-    return [name, value];
-  });
-  return { kind: 'declared', entries: Object.fromEntries(entries) };
-}
-
-function fallback(w: WrittenLiveKit['fallback'], resolved: SecretResult | undefined): LiveKitFallback | undefined {
-  if (w === undefined) return undefined;
-  const s = w.api_secret;
-  // load.ts resolves a reference; only a direct caller (tests) may leave it to us.
-  const apiSecret: SecretResult = typeof s === 'string' ? { ok: true, value: s } : resolved ?? { ok: false, message: "the fallback's api_secret was not resolved" };
-  return { url: clientFallbackUrl(w.url), apiKey: w.api_key, apiSecret };
-}
-
-function redisOf(w: WrittenLiveKit['redis'], password: string | undefined): LiveKitDesired['redis'] {
-  if (w === undefined) return undefined;
-  const pw = typeof w.password === 'string' ? w.password : password;
-  return { address: w.address, ...(w.username === undefined ? {} : { username: w.username }), ...(pw === undefined ? {} : { password: pw }), db: w.db ?? 0, tls: w.tls ?? false };
-}
-
-function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, string> | undefined, platform: string, fallbackSecret?: SecretResult, byPointer?: ReadonlyMap<string, string>): LiveKitDesired {
-  const redis = redisOf(w.redis, byPointer?.get('/services/livekit/redis/password'));
-  const d = DEFAULTS;
-  const state = w.state ?? d.state;
-  const inst = install(w.install, env, platform);
-  return {
-    name: 'livekit',
-    kind: 'livekit',
-    state,
-    // A stopped service is not started at the next login unless the file asks for it.
-    autostart: w.autostart ?? state === 'running',
-    removeData: w.remove_data ?? false,
-    dev: w.dev ?? false,
-    // '' means "whatever that binary is" (nothing to pin); `latest` is a release-server notion.
-    version: w.version === undefined || (w.version === 'latest' && inst.method !== 'release') ? '' : w.version,
-    install: inst,
-    port: w.port ?? d.port,
-    bindAddresses: [...(w.bind_addresses ?? d.bindAddresses)],
-    rtc: {
-      portRangeStart: w.rtc?.port_range_start ?? d.rtc.portRangeStart,
-      portRangeEnd: w.rtc?.port_range_end ?? d.rtc.portRangeEnd,
-      tcpPort: w.rtc?.tcp_port ?? d.rtc.tcpPort,
-      useExternalIp: w.rtc?.use_external_ip ?? d.rtc.useExternalIp,
-    },
-    keys: keys(w.keys, secrets),
-    room: {
-      autoCreate: w.room?.auto_create ?? d.room.autoCreate,
-      emptyTimeout: w.room?.empty_timeout ?? d.room.emptyTimeout,
-    },
-    logging: { level: w.logging?.level ?? d.logLevel, maxBytes: parseSize(w.logging?.max_size) ?? d.logMaxBytes },
-    health: { timeoutMs: parseDuration(w.health?.timeout) ?? d.healthTimeoutMs },
-    ...(w.fallback === undefined ? {} : { fallback: fallback(w.fallback, fallbackSecret) }),
-    ...exposeOf(w.expose),
-    ...(redis === undefined ? {} : { redis }),
-    ...(w.region === undefined ? {} : { region: w.region }),
-  };
-}
-
-/** `expose` only when it exposes something: otherwise the tailnet is never asked. */
-function exposeOf(w: WrittenLiveKit['expose']): { expose?: LiveKitExpose } {
-  const tailscale = w?.tailscale === true;
-  const https = w?.https === true;
-  return tailscale || https ? { expose: { tailscale, https, httpsPort: w?.https_port ?? DEFAULT_HTTPS_PORT } } : {};
-}
-
 /**
  * `secrets`: key name → secret for every `{ env }`/`{ file }` key, as load.ts resolved them
  * (inline secrets are taken from `w`).
@@ -205,17 +119,23 @@ export function normalise(
   /** Other secrets (Redis passwords) by JSON pointer, as load.ts resolved them. */
   byPointer?: ReadonlyMap<string, string>,
 ): DesiredState {
-  const tools = { expandHome: (p: string) => expandHome(p, env), parseDuration, parseSize, voicemodeHome: voicemodeHomeOf(env) };
   const services: Record<string, ServiceDesired> = {};
   for (const [name, ws] of Object.entries(w.services ?? {})) {
     if (ws === null || ws === undefined) continue;
-    const kind = serviceKind(name, ws);
-    services[name] =
-      kind === 'livekit'
-        ? livekit(ws as WrittenLiveKit, env, secrets, platform, fallbackSecret, byPointer)
-        : kind === 'redis'
-          ? normaliseRedis(name, ws as WrittenRedis, tools, byPointer?.get(`/services/${escapePointer(name)}/password`))
-          : normaliseHttp(name, kind, ws as WrittenHttp, tools, env);
+    const ctx: NormaliseContext = {
+      env,
+      platform,
+      expandHome: (p: string) => expandHome(p, env),
+      parseDuration,
+      parseSize,
+      voicemodeHome: voicemodeHomeOf(env),
+      secretAt: (pointer) => byPointer?.get(pointer),
+      keySecrets: secrets,
+      fallbackSecret,
+      pointer: `/services/${escapePointer(name)}`,
+    };
+    // Each kind normalises its own entry (src/services/<kind>/normalise.ts).
+    services[name] = kindNamed(serviceKind(name, ws)).normalise(name, ws, ctx);
   }
   const clients = w.clients === undefined || w.clients === null ? undefined : normaliseClients(w.clients, env);
   return { source, supervisor: w.supervisor ?? DEFAULTS.supervisor, services, ...(clients === undefined ? {} : { clients }) };
@@ -232,7 +152,7 @@ function normaliseClients(w: NonNullable<WrittenSpec['clients']>, env: Env): Cli
 
 /** `kind:` when written; else the well-known name (livekit, whisper, kokoro) says it. */
 export function serviceKind(name: string, ws: { readonly kind?: KindName }): KindName {
-  return ws.kind ?? (name === 'livekit' || name === 'whisper' || name === 'kokoro' || name === 'redis' ? name : 'command');
+  return ws.kind ?? ((PRESET_NAMES as readonly string[]).includes(name) ? (name as KindName) : 'command');
 }
 
 function voicemodeHomeOf(env: Env): string {

@@ -4,6 +4,7 @@
 
 import type { HttpObserved, HttpServiceDesired, KindName } from '../../model.js';
 import type { Role, ServiceKind, WellKnown } from '../contract.js';
+import { normaliseHttp, type WrittenHttp } from './normalise.js';
 import { observeHttp } from './observe.js';
 import { httpPaths, type HttpPaths } from './paths.js';
 import { planHttp } from './plan.js';
@@ -21,6 +22,7 @@ export interface HttpPreset {
 export function httpKind(kind: KindName, preset: HttpPreset = {}): ServiceKind<HttpServiceDesired, HttpObserved, HttpPaths> {
   return {
     kind,
+    normalise: (name, written, ctx) => normaliseHttp(name, kind as 'whisper' | 'kokoro' | 'command', written as WrittenHttp, ctx, ctx.env),
     title: (name) => name,
     paths: (roots, name) => httpPaths(roots, name),
     observe: (host, d, paths, facts) => observeHttp(host, d, paths, facts),

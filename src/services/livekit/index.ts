@@ -5,6 +5,7 @@ import type { ServiceKind } from '../contract.js';
 import { livekitClientFragments } from './clients.js';
 import { livekitClients } from './connection.js';
 import { observeLiveKit, type SlowAnswers, type VersionCache } from './observe.js';
+import { normaliseLiveKit } from './normalise.js';
 import { livekitPaths } from './paths.js';
 import { planLiveKit } from './plan.js';
 import { restartAndWait } from '../../resources/supervised.js';
@@ -17,6 +18,7 @@ import { versionsToRemove } from './versions.js';
 
 export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPaths> = {
   kind: 'livekit',
+  normalise: normaliseLiveKit,
   title: () => 'LiveKit',
   paths: livekitPaths,
   observe(host, d, paths, facts, memo) {

@@ -5,6 +5,7 @@
 
 import type { Effect, RedisDesired, RedisObserved } from '../../model.js';
 import type { ServiceKind } from '../contract.js';
+import { normaliseRedis, type WrittenRedis } from './normalise.js';
 import { observeRedis } from './observe.js';
 import { planRedis } from './plan.js';
 import { restartAndWait } from '../../resources/supervised.js';
@@ -13,6 +14,7 @@ import { redisStatus } from './status.js';
 
 export const redisKind: ServiceKind<RedisDesired, RedisObserved, RedisPaths> = {
   kind: 'redis',
+  normalise: (name, written, ctx) => normaliseRedis(name, written as WrittenRedis, ctx, ctx.secretAt(`${ctx.pointer}/password`)),
   title: (name) => name,
   paths: (roots, name) => redisPaths(roots, name),
   observe: (host, d, paths, facts) => observeRedis(host, d, paths, facts),
