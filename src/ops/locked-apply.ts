@@ -110,10 +110,17 @@ export async function lockedApply(r: LockedApplyRequest): Promise<LockedApplyOut
   }
 }
 
-/** Under the lock: no other vm is writing, so leftovers are safe to remove; then look afresh. */
+/**
+ * Under the lock: look afresh. A blocked plan changes nothing, not even vm's own leftovers;
+ * otherwise no other vm is writing, so leftovers are safe to remove, logs are rotated, and the
+ * plan is made from the machine as it is after that.
+ */
 async function prepare(r: LockedApplyRequest, ev: LockedApplyEvents): Promise<Snapshot> {
+  const look = await snapshot(r.host, r.desired, r.ctx, r.observe);
+  if (look.plan.blockers.length > 0) return look;
   const swept = await sweepAll(r.host, r.desired);
   if (swept > 0) ev.onSwept?.(swept);
-  if (r.rotateLogs === true) for (const line of await rotateLogs(r.host, r.desired)) ev.onRotated?.(line);
-  return snapshot(r.host, r.desired, r.ctx, r.observe);
+  const rotated = r.rotateLogs === true ? await rotateLogs(r.host, r.desired) : [];
+  for (const line of rotated) ev.onRotated?.(line);
+  return swept === 0 && rotated.length === 0 ? look : snapshot(r.host, r.desired, r.ctx, r.observe);
 }
