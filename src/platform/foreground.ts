@@ -10,16 +10,22 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** Resolves with the exit status; 127 (not found) or 126 (not executable) when it cannot start. */
 export function runForeground(file: string, args: readonly string[], env: Readonly<Record<string, string | undefined>>, onStartError: (message: string) => void): Promise<number> {
   return new Promise((resolve) => {
-    // The secret is in `env` only: never in argv, where `ps` shows it to every user.
-    const child = spawn(file, args, { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
+    // Handlers first: the child runs as soon as it is forked, and whoever sees it start may
+    // signal vm at once — before a handler, that would end vm instead of reaching the child.
+    let child: ReturnType<typeof spawn> | undefined;
+    let early: NodeJS.Signals | undefined;
     const forward = (sig: NodeJS.Signals) => () => {
       // `kill PID` or a supervisor reaches vm alone: pass it on. (A terminal's Ctrl-C reaches
       // the child directly too, being in the same process group so it can read the terminal;
       // it may then see it twice, as under tini or `npm exec`.)
-      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+      if (child === undefined) early = sig;
+      else if (child.exitCode === null && child.signalCode === null) child.kill(sig);
     };
     const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
+    // The secret is in `env` only: never in argv, where `ps` shows it to every user.
+    child = spawn(file, args, { stdio: 'inherit', env: env as NodeJS.ProcessEnv });
+    if (early !== undefined) child.kill(early);
     const done = (code: number) => {
       for (const [sig, h] of handlers) process.off(sig, h);
       resolve(code);
