@@ -7,7 +7,7 @@
 // plans a start instead. Every start or restart is followed by a wait for health: a program may
 // exit 0 on a config error (livekit-server does), so only the health check says it works.
 
-import type { Effect, FileState, HealthCheck, HealthState, ResourceKind, RuntimeState, ServiceName, ServicePaths, ServiceSpec, ServiceState, StepAction, SupervisorKind, SupervisorVerb } from '../model.js';
+import type { Effect, FileState, HealthCheck, HealthState, ResourceKind, RuntimeState, ServiceName, ServicePaths, ServiceSpec, ServiceState, Step, StepAction, SupervisorKind, SupervisorVerb } from '../model.js';
 import type { ServicePlan } from '../services/contract.js';
 import type { Holder } from './listening.js';
 import { DEFINITION_DIR_MODE, DEFINITION_FILE_MODE, fileProblem, planWrite, PRIVATE_DIR_MODE, type Ownership } from './managed-file.js';
@@ -159,4 +159,44 @@ export function specFromPaths(name: ServiceName, p: ServicePaths, kind: Supervis
     pidFile: p.pidFile,
     autostart: false,
   };
+}
+
+/**
+ * The rollback of a supervised service, for the steps that ran: each file it wrote put back as
+ * `previousOf` says it was (or removed when it was absent; undefined: not this rollback's to
+ * restore), the enablement as it was, a reload when the definition changed, then the process
+ * restarted (and its health waited for) when it was running, or stopped. Pure.
+ */
+export function rollbackSupervised(
+  o: { readonly definition: FileState; readonly runtime: RuntimeState | undefined },
+  planned: readonly Step[],
+  touched: readonly Step[],
+  previousOf: (step: Step) => FileState | undefined,
+): Effect[] {
+  const out: Effect[] = [];
+  let supervised: Extract<Effect, { kind: 'supervise' }> | undefined;
+  let definitionTouched = false;
+  for (const step of touched) {
+    const e = step.effect;
+    if (e.kind === 'write-file') {
+      const was = previousOf(step);
+      if (was === undefined) continue;
+      if (step.resource === 'unit') definitionTouched = true;
+      out.push(was.exists ? { kind: 'write-file', path: e.path, content: was.content, mode: was.mode, dirMode: e.dirMode } : { kind: 'remove', path: e.path });
+    } else if (e.kind === 'supervise') {
+      supervised = e;
+      if (e.verb === 'enable' || e.verb === 'disable') out.push({ ...e, verb: o.runtime?.enabled === true ? 'enable' : 'disable' });
+    }
+  }
+  if (supervised === undefined) return out;
+  const { supervisor, service } = supervised;
+  if (definitionTouched) out.push({ kind: 'supervise', supervisor, verb: 'reload', service });
+  const wait = planned.map((s) => s.effect).find((e) => e.kind === 'wait-healthy');
+  if (o.runtime?.running === true && (o.definition.exists || supervisor === 'process')) {
+    out.push({ kind: 'supervise', supervisor, verb: 'restart', service });
+    if (wait !== undefined) out.push(wait);
+  } else {
+    out.push({ kind: 'supervise', supervisor, verb: 'stop', service });
+  }
+  return out;
 }

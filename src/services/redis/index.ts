@@ -8,7 +8,7 @@ import type { ServiceKind } from '../contract.js';
 import { normaliseRedis, type WrittenRedis } from './normalise.js';
 import { observeRedis } from './observe.js';
 import { planRedis } from './plan.js';
-import { restartAndWait } from '../../resources/supervised.js';
+import { restartAndWait, rollbackSupervised } from '../../resources/supervised.js';
 import { redisAddress, redisPaths, redisServiceSpec, type RedisPaths } from './spec.js';
 import { redisStatus } from './status.js';
 
@@ -28,29 +28,7 @@ export const redisKind: ServiceKind<RedisDesired, RedisObserved, RedisPaths> = {
   rollback(before, touched) {
     // Put back the config and unit as they were, then the process as it was.
     const o = before.observed;
-    const out: Effect[] = [];
-    let supervised: Extract<Effect, { kind: 'supervise' }> | undefined;
-    let definitionTouched = false;
-    for (const step of touched) {
-      const e = step.effect;
-      if (e.kind === 'write-file') {
-        const was = step.resource === 'unit' ? o.definition : o.config;
-        if (step.resource === 'unit') definitionTouched = true;
-        out.push(was.exists ? { kind: 'write-file', path: e.path, content: was.content, mode: was.mode, dirMode: e.dirMode } : { kind: 'remove', path: e.path });
-      } else if (e.kind === 'supervise') {
-        supervised = e;
-        if (e.verb === 'enable' || e.verb === 'disable') out.push({ ...e, verb: o.runtime?.enabled === true ? 'enable' : 'disable' });
-      }
-    }
-    if (supervised === undefined) return out;
-    const { supervisor, service } = supervised;
-    if (definitionTouched) out.push({ kind: 'supervise', supervisor, verb: 'reload', service });
-    const wait = before.plan.steps.map((s) => s.effect).find((e) => e.kind === 'wait-healthy');
-    if (o.runtime?.running === true && (o.definition.exists || supervisor === 'process')) {
-      out.push({ kind: 'supervise', supervisor, verb: 'restart', service });
-      if (wait !== undefined) out.push(wait);
-    } else out.push({ kind: 'supervise', supervisor, verb: 'stop', service });
-    return out;
+    return rollbackSupervised(o, before.plan.steps, touched, (step) => (step.resource === 'unit' ? o.definition : o.config));
   },
   restores: 'its previous config and unit',
   referencedFiles: (d) => [d.program],
