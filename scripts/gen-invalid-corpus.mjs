@@ -45,6 +45,9 @@ const cases = [
   ['service-unknown', 'a service with a name vm does not know, and no kind', 'version: 1\nservices:\n  memcached: {}\n', '4:3: "memcached" is not a service vm knows by name (livekit, whisper, kokoro, redis): declare it with kind: command, its command and its port'],
   ['livekit-text', 'livekit: with a word instead of settings', 'version: 1\nservices:\n  livekit: yes\n', '4:12: livekit must be a mapping (key: value), got "yes"'],
   ['livekit-empty', 'livekit: with nothing after it', 'version: 1\nservices:\n  livekit:\n', '4:3: livekit must be a mapping (key: value), got nothing'],
+  ['livekit-other-name', 'kind: livekit under another name (LiveKit is the service named livekit)', 'version: 1\nservices:\n  lk2:\n    kind: livekit\n', '5:11: kind must be one of whisper, kokoro, command, redis; got "livekit"'],
+  ['command-unknown-key', 'a command service with a key it does not take', 'version: 1\nservices:\n  my-llm:\n    kind: command\n    command: [/bin/llm]\n    port: 8080\n    model: /m.gguf\n', '8:5: unknown key "model"; allowed here: kind, state, autostart, remove_data, port, bind_addresses, health, logging, env, allow_insecure, command, working_dir'],
+  ['redis-health-path', 'redis is checked with PING: an HTTP health path means nothing', 'version: 1\nservices:\n  redis:\n    health: { path: /health }\n', '5:15: unknown key "path"; allowed here: timeout'],
 
   // ── services.livekit ──
   ['livekit-unknown-key', 'a misspelt port', lk('    prot: 7880\n'), '6:5: unknown key "prot" (did you mean "port"?)'],

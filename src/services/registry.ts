@@ -1,5 +1,6 @@
 // The one list of service kinds. A new kind is a folder under src/services/ implementing
-// ServiceKind (contract.ts) and one line here; nothing else in vm names a kind.
+// ServiceKind (contract.ts), with its part of the file's schema beside it (schema.json), and one
+// line here; nothing else in vm names a kind.
 
 import type { KindName, ServiceDesired, ServiceObserved, ServicePaths } from '../model.js';
 import type { ServiceKind } from './contract.js';
@@ -8,6 +9,7 @@ import { kokoroKind } from './kokoro/index.js';
 import { livekitKind } from './livekit/index.js';
 import { redisKind } from './redis/index.js';
 import { whisperKind } from './whisper/index.js';
+import { namedKinds } from '../spec/generated/validate.js';
 
 type AnyKind = ServiceKind<ServiceDesired, ServiceObserved, ServicePaths>;
 
@@ -26,8 +28,14 @@ export function kindOf(d: Pick<ServiceDesired, 'kind'>): AnyKind {
   return KINDS[d.kind];
 }
 
-/** The kinds that may be named without `kind:` (a service called `whisper` is a whisper). */
-export const PRESET_NAMES: readonly KindName[] = ['livekit', 'whisper', 'kokoro', 'redis'];
+/** Every kind, in the order they are listed. */
+export const KIND_NAMES = Object.keys(KINDS) as readonly KindName[];
+
+/**
+ * The kinds a service is by its name alone (a service called `whisper` is a whisper): those
+ * whose schema part says byName (the schema and vm must agree, so the part decides).
+ */
+export const PRESET_NAMES: readonly KindName[] = namedKinds.filter((k): k is KindName => Object.hasOwn(KINDS, k));
 
 export function kindNamed(kind: KindName): AnyKind {
   return KINDS[kind];

@@ -6,7 +6,7 @@
 // written in the wrong place (a secret pasted as `env:` or as a key of the reference).
 
 import type { ErrorObject } from 'ajv';
-import { allowedKeys } from './generated/validate.js';
+import { allowedKeys, kindKeys, namedKinds } from './generated/validate.js';
 import { pointerSegments } from './parse.js';
 
 export interface Described {
@@ -36,7 +36,37 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
 
 /** Pointer with list indices and user-chosen key names replaced by `*`, to look up rules by shape. */
 export function shape(pointer: string): string {
-  return pointer.replace(/^\/hosts\/[^/]+/, '/hosts/*').replace(/\/bind_addresses\/\d+$/, '/bind_addresses/*').replace(/^(\/services\/livekit\/keys)\/[^/]+/, '$1/*');
+  return pointer
+    .replace(/^\/hosts\/[^/]+/, '/hosts/*')
+    .replace(/\/bind_addresses\/\d+$/, '/bind_addresses/*')
+    .replace(/^(\/services\/livekit\/keys)\/[^/]+/, '$1/*')
+    // Every kind's health timeout and program path are the same shared definitions.
+    .replace(/^\/services\/[^/]+\/(health\/timeout|install\/path)$/, '/services/*/$1');
+}
+
+/**
+ * The keys the closed mapping at `pointer` allows. Inside a service's entry they are its kind's
+ * (its `kind:`, or its name for a service vm knows by name); `*` in a recorded path stands for
+ * a name the user chose.
+ */
+export function allowedAt(pointer: string, data: unknown): readonly string[] {
+  const m = /^\/services\/([^/]+)(.*)$/.exec(pointer);
+  if (m === null) return lookup(allowedKeys, pointer);
+  const [, name = '', rest = ''] = m;
+  const entry = valueAt(data, `/services/${name}`);
+  const kind = typeof entry === 'object' && entry !== null && typeof (entry as Record<string, unknown>)['kind'] === 'string' ? String((entry as Record<string, unknown>)['kind']) : name.replace(/~1/g, '/').replace(/~0/g, '~');
+  const keys = Object.hasOwn(kindKeys, kind) ? kindKeys[kind] : undefined;
+  return keys === undefined ? [] : lookup(keys, rest);
+}
+
+function lookup(table: Readonly<Record<string, readonly string[]>>, pointer: string): readonly string[] {
+  if (Object.hasOwn(table, pointer)) return table[pointer] ?? [];
+  const segs = pointer.split('/');
+  const match = Object.keys(table).find((k) => {
+    const ks = k.split('/');
+    return ks.length === segs.length && ks.every((s, i) => s === '*' || s === segs[i]);
+  });
+  return match === undefined ? [] : (table[match] ?? []);
 }
 
 /** Whether the node at `pointer` is a secret or part of one: its value must not be shown. */
@@ -123,7 +153,7 @@ function patternMessage(pointer: string, value: unknown, source: string | undefi
   switch (shape(pointer)) {
     case '/services/livekit/version':
       return `version must be an exact X.Y.Z such as 1.9.0, without a leading v (got ${show(value)})`;
-    case '/services/livekit/install/path':
+    case '/services/*/install/path':
       if (!s.startsWith('/') && !s.startsWith('~/')) return `path must be absolute or start with ~/ (got ${show(value)})`;
       return pathCharacters('path', s);
     case '/clients/env_file':
@@ -145,7 +175,7 @@ function patternMessage(pointer: string, value: unknown, source: string | undefi
     case '/services/livekit/keys/*/file':
       if (!s.startsWith('/') && !s.startsWith('~/')) return `${subject(pointer)} must be an absolute path or start with ~/`;
       return pathCharacters(subject(pointer), s);
-    case '/services/livekit/health/timeout':
+    case '/services/*/health/timeout':
       return `timeout must be a duration such as 500ms, 30s or 2m, or a number of seconds (got ${source ?? show(value)})`;
     default:
       return `${subject(pointer)} has the wrong form (got ${show(value)})`;
@@ -177,7 +207,7 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       return undefined;
     case 'additionalProperties': {
       const key = String(p['additionalProperty']);
-      const allowed = allowedKeys[at] ?? allowedKeys[shape(at)] ?? [];
+      const allowed = allowedAt(at, data);
       if (isUnderKeys(at)) {
         // The key might be the secret itself (`lan: { s3cr3t: x }`): do not repeat it, not
         // even in the pointer.
@@ -195,7 +225,7 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       const isService = /^\/services\/[^/]+$/.test(at);
       const kindless = isService && typeof value === 'object' && value !== null && (value as Record<string, unknown>)['kind'] === undefined;
       if (kindless && key === 'kind') {
-        return { pointer: at, part: 'key', message: `${quoteName(pointerSegments(at).at(-1) ?? '')} is not a service vm knows by name (livekit, whisper, kokoro, redis): declare it with kind: command, its command and its port` };
+        return { pointer: at, part: 'key', message: `${quoteName(pointerSegments(at).at(-1) ?? '')} is not a service vm knows by name (${namedKinds.join(', ')}): declare it with kind: command, its command and its port` };
       }
       if (kindless && (key === 'command' || key === 'port')) return undefined;
       const when = /\/(then|else)\//.test(err.schemaPath) ? (REQUIRED_WHEN[key] ?? '') : '';
@@ -217,7 +247,7 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       }
       // `null` is allowed only where writing nothing means none (`services:`): not worth naming.
       const types = (Array.isArray(p['type']) ? (p['type'] as string[]) : [String(p['type'])]).filter((t) => t !== 'null');
-      const expected = shape(at) === '/services/livekit/health/timeout' ? 'a duration such as 30s or a number of seconds' : types.map((t) => TYPE_NAMES[t] ?? t).join(' or ');
+      const expected = shape(at) === '/services/*/health/timeout' ? 'a duration such as 30s or a number of seconds' : types.map((t) => TYPE_NAMES[t] ?? t).join(' or ');
       if (isUnderKeys(at)) return { pointer: at, part: 'value', message: `${name} must be ${expected}, got ${kindOf(value)}` };
       // Show a number as written (0777, 1e3), not as JavaScript prints it.
       const written = typeof value === 'number' || typeof value === 'boolean' ? (source(at) ?? String(value)) : undefined;
