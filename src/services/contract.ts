@@ -2,7 +2,13 @@
 // core (reconcile, plan, apply, status, watch, logs) iterates the file's services and asks the
 // registry (./registry.ts) for each one's kind; it never names a kind itself.
 //
+// Beside the code, each kind's folder holds its part of the file's JSON Schema, schema.json
+// (scripts/gen-schema.mjs assembles them; it says what a part holds).
+//
 // What each member must guarantee:
+//   rules      pure: reports what the schema cannot express, on the entry as written (even when
+//              the schema found problems there: src/spec/rule-kit.ts).
+//   normalise  pure: the validated entry → its desired state.
 //   paths      pure; the same for the same environment and desired state.
 //   observe    never changes anything; everything absent is a value, never an exception
 //              (a UserError only for "this cannot be asked at all", e.g. no supervisor).
@@ -35,6 +41,7 @@ import type { ClientAccess } from './client-access.js';
 import type { PlanContext } from '../plan/context.js';
 import type { FragmentWant } from '../resources/managed-fragment.js';
 import type { EnvVar } from '../resources/marked-block.js';
+import type { Entry, RuleContext } from '../spec/rule-kit.js';
 
 export interface ServicePlan {
   readonly steps: Step[];
@@ -121,6 +128,15 @@ export interface NormaliseContext {
 
 export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extends ServiceObserved = ServiceObserved, P extends ServicePaths = ServicePaths> {
   readonly kind: KindName;
+  /** Where it listens when the file gives no port; undefined: the file must give one. */
+  readonly defaultPort: number | undefined;
+  /** The checks of its entry its schema part cannot express (reported through ctx). */
+  rules(entry: Entry, ctx: RuleContext): void;
+  /**
+   * Where its entry holds secrets besides LiveKit's keys (JSON pointers under `at`, only those
+   * written): read like keys (text, { env }, { file }), never shown.
+   */
+  secretPointers?(entry: Entry, at: string): string[];
   /** The file's entry (validated by the schema and the rules) → its desired state. Pure. */
   normalise(name: ServiceName, written: unknown, ctx: NormaliseContext): D;
   /** What people call it in messages: "LiveKit", "whisper", "my-llm". */

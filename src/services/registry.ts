@@ -40,3 +40,8 @@ export const PRESET_NAMES: readonly KindName[] = namedKinds.filter((k): k is Kin
 export function kindNamed(kind: KindName): AnyKind {
   return KINDS[kind];
 }
+
+/** The kind a file names (`kind:` as written, before the schema has judged it), if vm has it. */
+export function findKind(kind: string): AnyKind | undefined {
+  return Object.hasOwn(KINDS, kind) ? KINDS[kind as KindName] : undefined;
+}

@@ -1,15 +1,9 @@
-// When LiveKit listens beyond loopback, anyone who can reach the port can try its keys and, in
-// dev mode, its /debug/pprof endpoints. rules.ts refuses a weak secret or dev: true there
-// (unless allow_insecure: true); specWarnings names what allow_insecure let through, for every
-// plan to show. Pure, and free of the YAML library: the planner may import it.
+// Whether a service listens beyond loopback, and how to say where: every kind's rules judge
+// their bind addresses with it (a service without authentication must not face a network;
+// LiveKit's weak secrets must not either: services/livekit/exposure-rules.ts). Pure, and free
+// of the YAML library: the planner may import it.
 
 import { isIPv4, isIPv6 } from 'node:net';
-import type { LiveKitDesired } from '../model.js';
-
-/** LiveKit logs secrets shorter than this as too short (FACTS.md); vm refuses them off loopback. */
-export const MIN_EXPOSED_SECRET_LENGTH = 32;
-/** The secret of LiveKit's dev mode (`devkey: secret`), printed in its docs: public. */
-const WELL_KNOWN_SECRET = 'secret';
 
 /** 127.0.0.0/8, ::1, and ::ffff:127.x.y.z (IPv4-mapped loopback). Anything else reaches a network. */
 export function isLoopback(address: string): boolean {
@@ -46,7 +40,7 @@ export interface Exposure {
   readonly more: number;
 }
 
-/** Where LiveKit is reachable from other machines, or undefined when it listens on loopback only. */
+/** Where the service is reachable from other machines, or undefined when it listens on loopback only. */
 export function exposure(bindAddresses: readonly unknown[]): Exposure | undefined {
   const open = bindAddresses
     .map((a, index) => ({ a, index }))
@@ -60,36 +54,4 @@ export function describeExposure(e: Exposure): string {
   const what = e.address === '0.0.0.0' || /^[0:]+$/.test(e.address) ? 'every interface' : 'not loopback';
   const more = e.more === 0 ? '' : ` and ${e.more} more address${e.more === 1 ? '' : 'es'}`;
   return `${e.address} (bind_addresses[${e.index}], ${what})${more}`;
-}
-
-export type Weakness = 'well-known' | 'short';
-
-/** Why a secret is too weak to face a network, or undefined. */
-export function secretWeakness(secret: string): Weakness | undefined {
-  if (secret === WELL_KNOWN_SECRET) return 'well-known';
-  return secret.length < MIN_EXPOSED_SECRET_LENGTH ? 'short' : undefined;
-}
-
-export function describeWeakness(w: Weakness): string {
-  return w === 'well-known' ? "is LiveKit's well-known development secret" : `is shorter than ${MIN_EXPOSED_SECRET_LENGTH} characters`;
-}
-
-/**
- * Warnings every plan must show for this desired state: LiveKit reachable beyond loopback with
- * a weak secret (or in dev mode). A file only gets here with `allow_insecure: true`; the
- * default (loopback, generated key) never warns.
- */
-export function exposureWarnings(lk: LiveKitDesired): string[] {
-  const open = exposure(lk.bindAddresses);
-  if (open === undefined && lk.expose === undefined) return [];
-  const where = open === undefined ? `LiveKit is reachable on the tailnet (expose.${lk.expose?.tailscale === true ? 'tailscale' : 'https'})` : `LiveKit listens on ${describeExposure(open)}`;
-  const out: string[] = [];
-  if (lk.keys.kind === 'declared') {
-    for (const [name, secret] of Object.entries(lk.keys.entries)) {
-      const weak = secretWeakness(secret);
-      if (weak !== undefined) out.push(`${where} and the secret of key ${JSON.stringify(name)} ${describeWeakness(weak)} (allowed by allow_insecure: true)`);
-    }
-  }
-  if (lk.dev) out.push(`${where} in dev mode, which serves /debug/pprof (allowed by allow_insecure: true)`);
-  return out;
 }

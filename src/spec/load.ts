@@ -12,10 +12,8 @@ import { normalise } from './normalise.js';
 import type { Env, WrittenSpec } from './normalise.js';
 import { MAX_SPEC_BYTES, decodeSpec, parseSpec, sizeProblem } from './parse.js';
 import { hostLabel, hostMatches, hostnameOf, hostPatterns, matchingHosts, mergeHosts } from './hosts.js';
-import { checkExposure, checkRules } from './rules.js';
+import { checkServiceRules } from './rules.js';
 import { checkClientRules } from './rules-clients.js';
-import { checkServiceRules } from './rules-services.js';
-import { checkFallbackRules } from './rules-fallback.js';
 import { readSecretFileSync, resolveFallbackSecret, resolveSecrets, secretRef } from './secrets.js';
 import type { SecretFileRead } from './secrets.js';
 import { mergeProblems, sortProblems, validateSchema } from './validate.js';
@@ -166,12 +164,9 @@ function checkText(text: string, file: string, env: Env, opts: ValidateOptions, 
   const fallbackSecret = resolveFallbackSecret(parsed.spec, schema, { env, readFile });
   const deferred = deferSecrets ? secrets.problems : [];
   const later = [
-    ...checkRules(parsed.spec, env),
-    ...checkServiceRules(parsed.spec, env),
+    ...checkServiceRules(parsed.spec, env, secrets.values),
     ...checkClientRules(parsed.spec, env),
-    ...checkFallbackRules(parsed.spec),
     ...(deferSecrets ? [] : secrets.problems),
-    ...checkExposure(parsed.spec, secrets.values),
   ];
   const problems = mergeProblems(schema, later);
   // Deferred or not, a file with other problems is refused with all of them.

@@ -9,7 +9,8 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { SpecProblem } from '../model.js';
 import { escapePointer, subject } from './messages.js';
-import { expandHome, homeDir } from './normalise.js';
+import { expandHome, homeDir, serviceKind } from './normalise.js';
+import { findKind } from '../services/registry.js';
 import type { Env } from './normalise.js';
 import { locate } from './parse.js';
 import type { ParsedSpec } from './parse.js';
@@ -128,8 +129,8 @@ export interface ResolvedSecrets {
 }
 
 /**
- * Where secrets other than LiveKit's keys are written: LiveKit's Redis password, and each
- * `redis` service's requirepass. Located like keys; never shown.
+ * Where secrets other than LiveKit's keys are written (each kind says: secretPointers), such as
+ * LiveKit's Redis password and a `redis` service's requirepass. Located like keys; never shown.
  */
 export function passwordPointers(data: unknown): string[] {
   const services = (data as { services?: unknown } | null)?.services;
@@ -138,10 +139,7 @@ export function passwordPointers(data: unknown): string[] {
   for (const [name, ws] of Object.entries(services as Record<string, unknown>)) {
     if (typeof ws !== 'object' || ws === null || Array.isArray(ws)) continue;
     const w = ws as Record<string, unknown>;
-    const kind = w['kind'] ?? name;
-    const at = `/services/${escapePointer(name)}`;
-    if (kind === 'livekit' && typeof w['redis'] === 'object' && w['redis'] !== null && 'password' in (w['redis'] as object)) out.push(`${at}/redis/password`);
-    if (kind === 'redis' && 'password' in w) out.push(`${at}/password`);
+    out.push(...(findKind(serviceKind(name, w as { kind?: never }))?.secretPointers?.(w, `/services/${escapePointer(name)}`) ?? []));
   }
   return out;
 }

@@ -59,6 +59,13 @@ describe('a kind under another name', () => {
     expect(d.services['whisper-de']).toMatchObject({ kind: 'whisper', port: 2023, command: expect.arrayContaining(['--language', 'de', '--port', '2023']) });
   });
 
+  it('its kind’s rules and default port follow it: a second whisper on whisper’s port, an open redis without a password', () => {
+    expect(problems('version: 1\nservices:\n  whisper: {}\n  whisper-de:\n    kind: whisper\n')).toEqual(['vm.yaml:5:5: whisper-de and whisper both use port 2022; give one of them another port (at /services/whisper-de)']);
+    expect(problems('version: 1\nservices:\n  cache:\n    kind: redis\n    bind_addresses: [0.0.0.0]\n')).toEqual([
+      'vm.yaml:5:22: cache would listen on 0.0.0.0 (bind_addresses[0], every interface) without a password: anyone who can reach it could read and change it; set password (text, { env: NAME } or { file: PATH }), or listen on 127.0.0.1 only (at /services/cache/bind_addresses/0)',
+    ]);
+  });
+
   it('kind: livekit is only the service named livekit: another name is told which kinds it can be', () => {
     expect(problems('version: 1\nservices:\n  lk2:\n    kind: livekit\n')).toEqual(['vm.yaml:4:11: kind must be one of whisper, kokoro, command, redis; got "livekit" (at /services/lk2/kind)']);
   });

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { SpecError, formatProblem } from '../../src/errors.js';
 import type { DesiredState } from '../../src/model.js';
 import { defaultDesired } from '../../src/spec/default.js';
-import { exposureWarnings, isLoopback } from '../../src/spec/exposure.js';
+import { isLoopback } from '../../src/spec/exposure.js';
+import { exposureWarnings } from '../../src/services/livekit/exposure-rules.js';
 import { livekitOf } from '../helpers/desired.js';
 import { validateText } from '../../src/spec/load.js';
 

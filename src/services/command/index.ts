@@ -12,6 +12,7 @@ import { httpRollback } from './rollback.js';
 import { restartAndWait } from '../../resources/supervised.js';
 import { httpHealthUrl, httpServiceSpec } from './spec.js';
 import { httpStatus } from './status.js';
+import { httpRules } from './rules.js';
 
 export interface HttpPreset {
   /** The provider list Voice Mode reads this kind from (stt: whisper, tts: kokoro). */
@@ -22,6 +23,8 @@ export interface HttpPreset {
 export function httpKind(kind: KindName, preset: HttpPreset = {}): ServiceKind<HttpServiceDesired, HttpObserved, HttpPaths> {
   return {
     kind,
+    defaultPort: preset.wellKnown?.port,
+    rules: (entry, ctx) => httpRules(kind, entry, ctx),
     normalise: (name, written, ctx) => normaliseHttp(name, kind as 'whisper' | 'kokoro' | 'command', written as WrittenHttp, ctx, ctx.env),
     title: (name) => name,
     paths: (roots, name) => httpPaths(roots, name),

@@ -13,6 +13,8 @@ import { clientUrl, healthUrl } from './render.js';
 import { serviceSpec } from './supervision.js';
 import { removeFailedVersions, rollbackEffects } from './rollback.js';
 import { livekitStatus } from './status.js';
+import { livekitRules } from './rules.js';
+import { DEFAULTS } from '../../spec/default.js';
 import { recordVersion } from './version-record.js';
 import { versionsToRemove } from './versions.js';
 
@@ -58,6 +60,9 @@ export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPa
     // Remember the binary's answer so the next plan need not run it.
     await recordVersion(host, after.paths.versionRecord, a.binary);
   },
+  defaultPort: DEFAULTS.port,
+  rules: livekitRules,
+  secretPointers: (lk, at) => (typeof lk['redis'] === 'object' && lk['redis'] !== null && 'password' in lk['redis'] ? [`${at}/redis/password`] : []),
   endpoint: (d) => ({ role: 'livekit', url: clientUrl(d) }),
   wellKnown: {
     port: 7880,

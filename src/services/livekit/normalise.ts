@@ -4,7 +4,7 @@
 import type { InstallMethod, KeysSpec, LiveKitDesired, LiveKitExpose, LiveKitFallback, SecretResult, ServiceName } from '../../model.js';
 import { DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from '../../spec/default.js';
 import { DEFAULT_HTTPS_PORT, expandHome, parseDuration, parseSize, type Env, type WrittenLiveKit } from '../../spec/normalise.js';
-import { clientFallbackUrl } from '../../spec/rules-fallback.js';
+import { clientFallbackUrl } from './fallback-url.js';
 import type { NormaliseContext } from '../contract.js';
 
 export function normaliseLiveKit(_name: ServiceName, written: unknown, ctx: NormaliseContext): LiveKitDesired {

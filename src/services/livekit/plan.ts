@@ -15,7 +15,7 @@ import { fileProblem, octal, planWrite, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, typ
 import { unbindable } from '../../resources/listening.js';
 import { planSupervised } from '../../resources/supervised.js';
 import { GENERATED_API_KEY } from '../../spec/default.js';
-import { exposureWarnings } from '../../spec/exposure.js';
+import { exposureWarnings } from './exposure-rules.js';
 import type { ServicePlan } from '../contract.js';
 import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from './keys.js';
 import { planAbsent } from './plan-absent.js';

@@ -5,15 +5,19 @@
 
 import type { Effect, RedisDesired, RedisObserved } from '../../model.js';
 import type { ServiceKind } from '../contract.js';
-import { normaliseRedis, type WrittenRedis } from './normalise.js';
+import { normaliseRedis, REDIS_PORT, type WrittenRedis } from './normalise.js';
 import { observeRedis } from './observe.js';
 import { planRedis } from './plan.js';
 import { restartAndWait, rollbackSupervised } from '../../resources/supervised.js';
 import { redisAddress, redisPaths, redisServiceSpec, type RedisPaths } from './spec.js';
 import { redisStatus } from './status.js';
+import { redisRules } from './rules.js';
 
 export const redisKind: ServiceKind<RedisDesired, RedisObserved, RedisPaths> = {
   kind: 'redis',
+  defaultPort: REDIS_PORT,
+  rules: redisRules,
+  secretPointers: (entry, at) => ('password' in entry ? [`${at}/password`] : []),
   normalise: (name, written, ctx) => normaliseRedis(name, written as WrittenRedis, ctx, ctx.secretAt(`${ctx.pointer}/password`)),
   title: (name) => name,
   paths: (roots, name) => redisPaths(roots, name),

@@ -1,13 +1,8 @@
-// Rules for services.livekit.fallback that the schema cannot express: the URL's host decides
-// whether plain ws:// or http:// is acceptable (only to this machine: the secret-bearing token
-// would otherwise cross a network in clear), and a URL carries no credentials.
+// LiveKit's fallback URL (services.livekit.fallback.url): the host decides whether plain ws://
+// or http:// is acceptable (only to this machine: the secret-bearing token would otherwise
+// cross a network in clear), and a URL carries no credentials.
 
-import type { SpecProblem } from '../model.js';
-import { show, valueAt } from './messages.js';
-import { locate } from './parse.js';
-import type { ParsedSpec } from './parse.js';
-
-const URL_POINTER = '/services/livekit/fallback/url';
+import { show } from '../../spec/messages.js';
 
 /** Why `url` is not an acceptable fallback URL, or undefined when it is. */
 export function fallbackUrlProblem(url: string): string | undefined {
@@ -32,13 +27,4 @@ function isLocalHost(host: string): boolean {
 /** `https://x` as clients are given it: `wss://x` (LiveKit's SDKs take either). */
 export function clientFallbackUrl(url: string): string {
   return url.replace(/^https:/, 'wss:').replace(/^http:/, 'ws:');
-}
-
-export function checkFallbackRules(spec: ParsedSpec): SpecProblem[] {
-  const url = valueAt(spec.data, URL_POINTER);
-  if (typeof url !== 'string') return [];
-  const why = fallbackUrlProblem(url);
-  if (why === undefined) return [];
-  const { line, column } = locate(spec, URL_POINTER, 'value');
-  return [{ file: spec.file, line, column, message: `fallback ${why}`, pointer: URL_POINTER }];
 }
