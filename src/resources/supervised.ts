@@ -1,16 +1,19 @@
 // A supervised process: the supervisor's definition (systemd unit or launchd plist; none for
 // vm's own process supervisor), its loaded copy, enablement at login, running, and healthy.
 // Planning these is the same for every kind of service; each kind brings the ServiceSpec, the
-// rendered definition, its health URL and why a running process is stale. Pure.
+// rendered definition, its health URL and why a running process is stale. The supervisor's blocker
+// and lingering warning (planSupervisor) and `state: absent` (planSupervisedAbsent) are shared too.
+// Pure.
 //
 // A changed definition or file the process uses plans exactly one restart; a stopped service
 // plans a start instead. Every start or restart is followed by a wait for health: a program may
 // exit 0 on a config error (livekit-server does), so only the health check says it works.
 
-import type { Effect, FileState, HealthCheck, HealthState, ResourceKind, RuntimeState, ServiceName, ServicePaths, ServiceSpec, ServiceState, Step, StepAction, SupervisorKind, SupervisorVerb } from '../model.js';
+import type { Effect, FileState, HealthCheck, HealthState, ResourceKind, RuntimeState, ServiceDesiredBase, ServiceName, ServicePaths, ServiceSpec, ServiceState, Step, StepAction, SupervisorKind, SupervisorState, SupervisorVerb } from '../model.js';
 import type { ServicePlan } from '../services/contract.js';
-import type { Holder } from './listening.js';
+import { unbindable, type Holder } from './listening.js';
 import { DEFINITION_DIR_MODE, DEFINITION_FILE_MODE, fileProblem, planWrite, PRIVATE_DIR_MODE, type Ownership } from './managed-file.js';
+import type { SupervisedObserved } from './supervised-observe.js';
 
 export interface SupervisedInput {
   readonly service: ServiceName;
@@ -42,6 +45,74 @@ export interface SupervisedInput {
   readonly restartBecause: readonly string[];
   /** Files the process uses, with their mtimes: one written after it started makes it stale. */
   readonly uses: ReadonlyArray<readonly [string, number | undefined]>;
+}
+
+/**
+ * What every supervised kind's plan says first, whatever its state: no supervisor is a blocker,
+ * and systemd without lingering stops the service at logout. The supervisor kind and the
+ * ServiceSpec to plan with come back (both undefined without a supervisor).
+ */
+export function planSupervisor(
+  out: ServicePlan,
+  title: string,
+  state: ServiceState,
+  o: { readonly supervisor: SupervisorState; readonly lingering?: boolean | undefined },
+  spec: (kind: SupervisorKind) => ServiceSpec,
+): { readonly kind: SupervisorKind | undefined; readonly svc: ServiceSpec | undefined } {
+  const sup = o.supervisor;
+  const kind = sup.kind === 'unavailable' ? undefined : sup.kind;
+  if (sup.kind === 'unavailable') out.blockers.push(`no supervisor for ${title}: ${sup.why}`);
+  if (kind === 'systemd' && o.lingering === false && state !== 'absent') {
+    out.warnings.push(`lingering is off: systemd stops your user services when you log out; run \`loginctl enable-linger $USER\` to keep ${title} running`);
+  }
+  return { kind, svc: kind === undefined ? undefined : spec(kind) };
+}
+
+/** `state: absent` for the supervised process: stop, disable, remove the definition and unload it. The kind removes its own files. */
+export function planSupervisedAbsent(steps: Step[], service: ServiceName, o: { readonly supervisor: SupervisorState; readonly runtime: RuntimeState | undefined; readonly definition: FileState }, svc: ServiceSpec | undefined): void {
+  const kind = o.supervisor.kind;
+  if (svc === undefined || kind === 'unavailable') return;
+  const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect) => steps.push({ service, resource, action, reason, effect });
+  const rt = o.runtime;
+  if (rt?.running === true) add('running', 'stop', `state: absent, but pid ${rt.pid} is running`, supervise(kind, 'stop', svc));
+  if (rt?.enabled === true) add('unit', 'disable', 'state: absent, but the service is enabled', supervise(kind, 'disable', svc));
+  if (o.definition.exists && svc.definitionFile !== undefined) {
+    add('unit', 'remove', `${svc.definitionFile}: state: absent`, { kind: 'remove', path: svc.definitionFile });
+    add('unit', kind === 'systemd' ? 'daemon-reload' : 'reload', 'unit file removed', supervise(kind, 'unload', svc));
+  }
+}
+
+/**
+ * The SupervisedInput of a service on one port whose program vm never installs (every kind but
+ * LiveKit): a foreign holder of that port blocks a start, and the process uses the program, the
+ * kind's own files (`uses`), then its definition.
+ */
+export function programInput(
+  d: ServiceDesiredBase,
+  o: SupervisedObserved,
+  i: Pick<SupervisedInput, 'state' | 'kind' | 'svc' | 'definition' | 'logDir' | 'health' | 'restartBecause' | 'uses'> & { readonly runtime: RuntimeState },
+): SupervisedInput {
+  return {
+    service: d.name,
+    title: d.name,
+    state: i.state,
+    autostart: d.autostart,
+    port: d.port,
+    kind: i.kind,
+    svc: i.svc,
+    definition: i.definition,
+    observed: { runtime: i.runtime, definition: o.definition, logDirMode: o.logDirMode, health: o.health },
+    logDir: i.logDir,
+    health: i.health,
+    restartBecause: i.restartBecause,
+    taken: [{ holder: o.portHolder ?? (o.health.kind === 'foreign' ? o.health : undefined), what: `port ${d.port}`, fix: 'another port' }],
+    unbindable: unbindable(d.name, d.bindAddresses, o.localAddresses),
+    uses: [
+      ['program', o.program.exists && o.program.kind === 'file' ? o.program.mtimeMs : undefined],
+      ...i.uses,
+      ['unit', o.definition.exists ? o.definition.mtimeMs : undefined],
+    ],
+  };
 }
 
 export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Ownership): void {

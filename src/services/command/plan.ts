@@ -6,35 +6,20 @@ import { basename } from 'node:path';
 import type { Effect, HttpObserved, HttpServiceDesired, ResourceKind, StepAction } from '../../model.js';
 import type { PlanContext } from '../../plan/context.js';
 import type { Ownership } from '../../resources/managed-file.js';
-import { unbindable } from '../../resources/listening.js';
-import { planSupervised, supervise } from '../../resources/supervised.js';
+import { planSupervised, planSupervisedAbsent, planSupervisor, programInput } from '../../resources/supervised.js';
 import type { ServicePlan } from '../contract.js';
 import type { HttpPaths } from './paths.js';
 import { httpHealthUrl, httpServiceSpec, renderHttpDefinition } from './spec.js';
 
 export function planHttp(d: HttpServiceDesired, o: HttpObserved, paths: HttpPaths, ctx: PlanContext): ServicePlan {
   const out: ServicePlan = { steps: [], blockers: [], warnings: [], notes: [] };
-  const sup = o.supervisor;
-  const kind = sup.kind === 'unavailable' ? undefined : sup.kind;
-  const svc = kind === undefined ? undefined : httpServiceSpec(d, paths, kind);
+  const { kind, svc } = planSupervisor(out, d.name, d.state, o, (k) => httpServiceSpec(d, paths, k));
   const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect): void => {
     out.steps.push({ service: d.name, resource, action, reason, effect });
   };
-  if (sup.kind === 'unavailable') out.blockers.push(`no supervisor for ${d.name}: ${sup.why}`);
-  if (kind === 'systemd' && o.lingering === false && d.state !== 'absent') {
-    out.warnings.push(`lingering is off: systemd stops your user services when you log out; run \`loginctl enable-linger $USER\` to keep ${d.name} running`);
-  }
 
   if (d.state === 'absent') {
-    const rt = o.runtime;
-    if (svc !== undefined && kind !== undefined) {
-      if (rt?.running === true) add('running', 'stop', `state: absent, but pid ${rt.pid} is running`, supervise(kind, 'stop', svc));
-      if (rt?.enabled === true) add('unit', 'disable', 'state: absent, but the service is enabled', supervise(kind, 'disable', svc));
-      if (o.definition.exists && svc.definitionFile !== undefined) {
-        add('unit', 'remove', `${svc.definitionFile}: state: absent`, { kind: 'remove', path: svc.definitionFile });
-        add('unit', kind === 'systemd' ? 'daemon-reload' : 'reload', 'unit file removed', supervise(kind, 'unload', svc));
-      }
-    }
+    planSupervisedAbsent(out.steps, d.name, o, svc);
     // Models vm downloaded are vm's: they go. A model or program the user pointed at stays.
     if (o.modelsDirExists) add('model', 'remove', `${paths.modelsDir}: state: absent (models vm downloaded)`, { kind: 'remove', path: paths.modelsDir });
     if (d.model?.kind === 'path' && o.model?.exists === true) out.notes.push(`the model ${d.model.path} is yours: it stays`);
@@ -64,30 +49,9 @@ export function planHttp(d: HttpServiceDesired, o: HttpObserved, paths: HttpPath
   if (kind === undefined || svc === undefined || o.runtime === undefined) return out;
 
   const own: Ownership = { written: o.written, salt: o.written.salt ?? ctx.freshSalt(), stateFile: paths.writtenRecord, hmac: ctx.hmac, force: ctx.force };
-  planSupervised(
-    out,
-    {
-      service: d.name,
-      title: d.name,
-      state: d.state,
-      autostart: d.autostart,
-      port: d.port,
-      kind,
-      svc,
-      definition: renderHttpDefinition(kind, svc, ctx.templates.service),
-      observed: { runtime: o.runtime, definition: o.definition, logDirMode: o.logDirMode, health: o.health },
-      logDir: paths.logDir,
-      health: { url: httpHealthUrl(d), check: 'http', timeoutMs: d.health.timeoutMs },
-      restartBecause,
-      taken: [{ holder: o.portHolder ?? (o.health.kind === 'foreign' ? o.health : undefined), what: `port ${d.port}`, fix: 'another port' }],
-      unbindable: unbindable(d.name, d.bindAddresses, o.localAddresses),
-      uses: [
-        ['program', o.program.exists && o.program.kind === 'file' ? o.program.mtimeMs : undefined],
-        ['model', o.model?.exists === true ? o.model.mtimeMs : undefined],
-        ['unit', o.definition.exists ? o.definition.mtimeMs : undefined],
-      ],
-    },
-    own,
-  );
+  const definition = renderHttpDefinition(kind, svc, ctx.templates.service);
+  const health = { url: httpHealthUrl(d), check: 'http', timeoutMs: d.health.timeoutMs } as const;
+  const uses = [['model', o.model?.exists === true ? o.model.mtimeMs : undefined]] as const;
+  planSupervised(out, programInput(d, o, { state: d.state, kind, svc, runtime: o.runtime, definition, logDir: paths.logDir, health, restartBecause, uses }), own);
   return out;
 }

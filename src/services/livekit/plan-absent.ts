@@ -2,6 +2,7 @@
 // Logs stay unless `remove_data: true`; a Homebrew or install.path binary is never removed.
 
 import type { Effect, LiveKitDesired, LiveKitObserved, ResourceKind, LiveKitPaths, ServiceSpec, Step, StepAction } from '../../model.js';
+import { planSupervisedAbsent } from '../../resources/supervised.js';
 
 export interface AbsentPlan {
   readonly steps: Step[];
@@ -12,17 +13,8 @@ export function planAbsent(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKit
   const steps: Step[] = [];
   const notes: string[] = [];
   const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect) => steps.push({ service: d.name, resource, action, reason, effect });
-  const rt = o.runtime;
-  const kind = o.supervisor.kind;
 
-  if (svc !== undefined && kind !== 'unavailable') {
-    if (rt?.running === true) add('running', 'stop', `state: absent, but pid ${rt.pid} is running`, { kind: 'supervise', supervisor: kind, verb: 'stop', service: svc });
-    if (rt?.enabled === true) add('unit', 'disable', 'state: absent, but the service is enabled', { kind: 'supervise', supervisor: kind, verb: 'disable', service: svc });
-    if (o.definition.exists && svc.definitionFile !== undefined) {
-      add('unit', 'remove', `${svc.definitionFile}: state: absent`, { kind: 'remove', path: svc.definitionFile });
-      add('unit', kind === 'systemd' ? 'daemon-reload' : 'reload', 'unit file removed', { kind: 'supervise', supervisor: kind, verb: 'unload', service: svc });
-    }
-  }
+  planSupervisedAbsent(steps, d.name, o, svc);
   if (o.config.exists) add('config', 'remove', `${paths.config}: state: absent`, { kind: 'remove', path: paths.config });
   if (o.keyFile.exists) add('config', 'remove', `${paths.keyFile}: state: absent (the API keys go with it)`, { kind: 'remove', path: paths.keyFile });
 

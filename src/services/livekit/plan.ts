@@ -13,7 +13,7 @@ import { inCidr, ipBytes, isWildcard, sameIp } from '../../ip.js';
 import { basename } from 'node:path';
 import { fileProblem, octal, planWrite, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type ManagedFile, type Ownership } from '../../resources/managed-file.js';
 import { unbindable } from '../../resources/listening.js';
-import { planSupervised } from '../../resources/supervised.js';
+import { planSupervised, planSupervisor } from '../../resources/supervised.js';
 import { GENERATED_API_KEY } from '../../spec/default.js';
 import { exposureWarnings } from './exposure-rules.js';
 import type { ServicePlan } from '../contract.js';
@@ -27,14 +27,8 @@ import { renderDefinition, serviceSpec } from './supervision.js';
 export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKitPaths, ctx: PlanContext): ServicePlan {
   // Exposure a file allowed with allow_insecure: every plan says so (spec/exposure.ts).
   const out: ServicePlan = { steps: [], blockers: [], warnings: exposureWarnings(d), notes: [] };
-  const sup = o.supervisor;
-  const kind = sup.kind === 'unavailable' ? undefined : sup.kind;
   // brew's binary path is what observe found from `brew --prefix`.
-  const svc = kind === undefined ? undefined : serviceSpec(d, paths, kind, d.install.method === 'brew' ? o.binary.path : paths.binary);
-  if (sup.kind === 'unavailable') out.blockers.push(`no supervisor for LiveKit: ${sup.why}`);
-  if (kind === 'systemd' && o.lingering === false && d.state !== 'absent') {
-    out.warnings.push('lingering is off: systemd stops your user services when you log out; run `loginctl enable-linger $USER` to keep LiveKit running');
-  }
+  const { kind, svc } = planSupervisor(out, 'LiveKit', d.state, o, (k) => serviceSpec(d, paths, k, d.install.method === 'brew' ? o.binary.path : paths.binary));
 
   // The tailnet (expose): not there → loopback-only config and one warning saying why.
   out.warnings.push(...tailnetWarnings(d, o.tailnet));

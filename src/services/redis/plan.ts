@@ -4,9 +4,8 @@
 
 import type { Effect, RedisDesired, RedisObserved, ResourceKind, StepAction } from '../../model.js';
 import type { PlanContext } from '../../plan/context.js';
-import { unbindable } from '../../resources/listening.js';
 import { fileProblem, planWrite, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type Ownership } from '../../resources/managed-file.js';
-import { planSupervised, supervise } from '../../resources/supervised.js';
+import { planSupervised, planSupervisedAbsent, planSupervisor, programInput } from '../../resources/supervised.js';
 import { renderHttpDefinition } from '../command/spec.js';
 import type { ServicePlan } from '../contract.js';
 import { redisAddress, redisServiceSpec, renderRedisConfig, type RedisPaths } from './spec.js';
@@ -15,27 +14,13 @@ const SENSITIVE = '(sensitive)';
 
 export function planRedis(d: RedisDesired, o: RedisObserved, paths: RedisPaths, ctx: PlanContext): ServicePlan {
   const out: ServicePlan = { steps: [], blockers: [], warnings: [], notes: [] };
-  const sup = o.supervisor;
-  const kind = sup.kind === 'unavailable' ? undefined : sup.kind;
-  const svc = kind === undefined ? undefined : redisServiceSpec(d, paths, kind);
+  const { kind, svc } = planSupervisor(out, d.name, d.state, o, (k) => redisServiceSpec(d, paths, k));
   const add = (resource: ResourceKind, action: StepAction, reason: string, effect: Effect): void => {
     out.steps.push({ service: d.name, resource, action, reason, effect });
   };
-  if (sup.kind === 'unavailable') out.blockers.push(`no supervisor for ${d.name}: ${sup.why}`);
-  if (kind === 'systemd' && o.lingering === false && d.state !== 'absent') {
-    out.warnings.push(`lingering is off: systemd stops your user services when you log out; run \`loginctl enable-linger $USER\` to keep ${d.name} running`);
-  }
 
   if (d.state === 'absent') {
-    const rt = o.runtime;
-    if (svc !== undefined && kind !== undefined) {
-      if (rt?.running === true) add('running', 'stop', `state: absent, but pid ${rt.pid} is running`, supervise(kind, 'stop', svc));
-      if (rt?.enabled === true) add('unit', 'disable', 'state: absent, but the service is enabled', supervise(kind, 'disable', svc));
-      if (o.definition.exists && svc.definitionFile !== undefined) {
-        add('unit', 'remove', `${svc.definitionFile}: state: absent`, { kind: 'remove', path: svc.definitionFile });
-        add('unit', kind === 'systemd' ? 'daemon-reload' : 'reload', 'unit file removed', supervise(kind, 'unload', svc));
-      }
-    }
+    planSupervisedAbsent(out.steps, d.name, o, svc);
     if (o.config.exists) add('config', 'remove', `${paths.config}: state: absent`, { kind: 'remove', path: paths.config });
     if (o.program.exists) out.notes.push(`${d.program} is not vm's to remove: it stays`);
     if (d.removeData) {
@@ -62,31 +47,10 @@ export function planRedis(d: RedisDesired, o: RedisObserved, paths: RedisPaths, 
   if (kind === undefined || svc === undefined || o.runtime === undefined) return out;
 
   const address = redisAddress(d);
-  planSupervised(
-    out,
-    {
-      service: d.name,
-      title: d.name,
-      state: d.state,
-      autostart: d.autostart,
-      port: d.port,
-      kind,
-      svc,
-      definition: renderHttpDefinition(kind, svc, ctx.templates.service),
-      observed: { runtime: o.runtime, definition: o.definition, logDirMode: o.logDirMode, health: o.health },
-      logDir: paths.logDir,
-      health: { url: `redis://${address}`, check: 'redis', timeoutMs: d.health.timeoutMs, redis: { address, password: d.password } },
-      restartBecause,
-      taken: [{ holder: o.portHolder ?? (o.health.kind === 'foreign' ? o.health : undefined), what: `port ${d.port}`, fix: 'another port' }],
-      unbindable: unbindable(d.name, d.bindAddresses, o.localAddresses),
-      uses: [
-        ['program', o.program.exists && o.program.kind === 'file' ? o.program.mtimeMs : undefined],
-        ['config', o.config.exists ? o.config.mtimeMs : undefined],
-        ['unit', o.definition.exists ? o.definition.mtimeMs : undefined],
-      ],
-    },
-    own,
-  );
+  const definition = renderHttpDefinition(kind, svc, ctx.templates.service);
+  const health = { url: `redis://${address}`, check: 'redis', timeoutMs: d.health.timeoutMs, redis: { address, password: d.password } } as const;
+  const uses = [['config', o.config.exists ? o.config.mtimeMs : undefined]] as const;
+  planSupervised(out, programInput(d, o, { state: d.state, kind, svc, runtime: o.runtime, definition, logDir: paths.logDir, health, restartBecause, uses }), own);
   return out;
 }
 
