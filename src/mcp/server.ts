@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { isSystemError, SpecError, UserError } from '../errors.js';
 import type { DesiredState } from '../model.js';
-import { applyNow } from '../ops/apply.js';
+import { runApply } from '../ops/apply.js';
 import { connectionInfo, TARGETS, type Target } from '../ops/connection.js';
 import { MAX_LOG_LINES, readServiceLog } from '../ops/logs.js';
 import { planReport } from '../ops/plan.js';
@@ -117,9 +117,12 @@ export async function createServer(c: McpContext) {
       guarded(async () => {
         if (confirm !== true) return refused('vm: apply changes the machine: call it with confirm: true (see the plan tool first)');
         const desired = await load();
-        const r = await applyNow({ host: c.host, desired, ctx: planContext({ force: force === true }), lockTimeoutMs: LOCK_TIMEOUT_MS });
-        if (!r.ok) return refused(`${errorText(r.error)}${r.logTail.length === 0 ? '' : `\nlog:\n${r.logTail.join('\n')}`}`, r.json);
-        return ok(r.nothingToDo ? 'nothing to do: converged' : `applied ${r.json.applied.length} step(s); converged`, r.json);
+        const r = await runApply({ host: c.host, desired, ctx: planContext({ force: force === true }), lockTimeoutMs: LOCK_TIMEOUT_MS });
+        if (!r.ok) {
+          const log = r.kind === 'failed' ? (r.failedStep?.logTail ?? []) : [];
+          return refused(`${errorText(r.error)}${log.length === 0 ? '' : `\nlog:\n${log.join('\n')}`}`, r.json);
+        }
+        return ok(r.kind === 'nothing-to-do' ? 'nothing to do: converged' : `applied ${r.json.applied.length} step(s); converged`, r.json);
       }),
   );
 
@@ -161,7 +164,7 @@ export async function createServer(c: McpContext) {
             const data = { service: name, action, file: r.file, set: r.set, changed: r.changed, diff: r.diff, ...r.applied.json };
             const edit = r.changed ? `${r.file}: services.${name} ${Object.entries(r.set).map(([k, v]) => `${k}: ${String(v)}`).join(', ')}` : `the file already says so`;
             if (!r.applied.ok) return refused(`${errorText(r.applied.error)} (${edit})`, data);
-            return ok(`${edit}; ${r.applied.nothingToDo ? 'nothing to apply' : `applied ${r.applied.json.applied.length} step(s)`}; converged`, data);
+            return ok(`${edit}; ${r.applied.kind === 'nothing-to-do' ? 'nothing to apply' : `applied ${r.applied.json.applied.length} step(s)`}; converged`, data);
           }
         }
       }),

@@ -2,7 +2,8 @@
 // apply lock, tidy what an interrupted run left, observe again under the lock, and apply the plan
 // made from that fresh look — never a plan made before the lock was ours, since whoever held it
 // may have changed the machine meanwhile (level-triggered). Always releases the lock. Returns
-// what happened as data; it prints nothing: the CLI and the watch each translate the outcome.
+// what happened as data; it prints nothing: ops/apply.ts translates the outcome for the front ends
+// that apply (`vm apply`, the verbs, MCP), and the watch into its own events and backoff.
 
 import { applyPlan, ApplyInterruptedError, type ApplyReporter, type ApplyResult } from '../apply/apply.js';
 import { rotateLogs } from '../apply/rotate-logs.js';

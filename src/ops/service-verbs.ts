@@ -22,7 +22,7 @@ import { discoverSpec } from '../spec/discover.js';
 import { hasServiceKey, redactSpecText, setServiceKeys, type EditValue } from '../spec/edit.js';
 import { loadDesired, validateText } from '../spec/load.js';
 import type { Env } from '../spec/normalise.js';
-import { applyNow, type ApplyNowRequest, type ApplyNowResult } from './apply.js';
+import { runApply, type ApplyOutcome, type ApplyRequest } from './apply.js';
 
 export const VERBS = ['start', 'stop', 'enable', 'disable', 'install', 'uninstall'] as const;
 export type Verb = (typeof VERBS)[number];
@@ -100,7 +100,7 @@ export async function previewVerb(t: VerbTarget, verb: Verb, opts: { readonly re
   return { service, verb, file: path, set, changed: true, diff: await specDiff(path, before, edit.text), desired, text: edit.text };
 }
 
-export interface RunVerbRequest extends VerbTarget, Omit<ApplyNowRequest, 'desired' | 'ctx'> {
+export interface RunVerbRequest extends VerbTarget, Pick<ApplyRequest, 'host' | 'lockTimeoutMs' | 'signal' | 'reporter' | 'events'> {
   readonly verb: Verb;
   readonly removeData?: boolean;
   /**
@@ -118,7 +118,7 @@ export interface VerbResult {
   readonly changed: boolean;
   readonly diff: string;
   /** The apply that followed. */
-  readonly applied: ApplyNowResult;
+  readonly applied: ApplyOutcome;
 }
 
 /** previewVerb, then (when `decide` agrees) write the file atomically and apply it, locked. */
@@ -130,7 +130,8 @@ export async function runVerb(r: RunVerbRequest): Promise<VerbResult> {
     if (!(await r.decide(preview, plan))) throw new UserError('ABORTED', `not done: not confirmed; ${preview.file} was not changed`);
   }
   if (preview.changed) await writeSpecFile(preview.file, preview.text);
-  const applied = await applyNow({ ...r, desired: preview.desired, ctx });
+  const { host, lockTimeoutMs, signal, reporter, events } = r;
+  const applied = await runApply({ host, desired: preview.desired, ctx, lockTimeoutMs, signal, reporter, events });
   const { service, verb, file, set, changed, diff } = preview;
   return { service, verb, file, set, changed, diff, applied };
 }

@@ -1,11 +1,10 @@
-import { afterConverged, blockedError, StepFailedError, type ApplyReporter } from '../../apply/apply.js';
-import { InterruptedError, stopSignalOf, UserError } from '../../errors.js';
-import type { DesiredState, Roots, Step } from '../../model.js';
+import { afterConverged, type ApplyReporter } from '../../apply/apply.js';
+import { InterruptedError, UserError } from '../../errors.js';
+import type { DesiredState, Roots } from '../../model.js';
 import { planToJson } from '../../plan/plan.js';
 import type { Host } from '../../platform/host.js';
 import { applyLockPath, describeHolder } from '../../platform/lock.js';
-import { applyJson } from '../../ops/apply.js';
-import { lockedApply } from '../../ops/locked-apply.js';
+import { applyJson, runApply, type ServiceNow } from '../../ops/apply.js';
 import { planContext, snapshot, type Snapshot } from '../../reconcile.js';
 import type { PlanContext } from '../../plan/context.js';
 import { parseDuration } from '../../spec/normalise.js';
@@ -43,7 +42,7 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
     // Converged: remember the binary's answer so the next plan need not run it (a no-op when
     // the record says so already; see version-record.ts).
     await afterConverged(host, first, first);
-    if (json) io.stdout.write(`${JSON.stringify({ ...planToJson(first.plan), converged: true, applied: [] })}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(applyJson(first.plan, [], true))}\n`);
     return EXIT.ok;
   }
   if (!blocked) await confirm(io, o.yes === true, first.plan.steps.length);
@@ -60,31 +59,22 @@ export async function applyCommand(io: CliIo, o: ApplyFlags): Promise<number> {
 }
 
 async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: DesiredState, ctx: PlanContext, first: Snapshot, json: boolean, lockTimeoutMs: number, interrupts: Interrupts): Promise<number> {
-  const applied: Array<{ step: Step; ok: boolean; ms: number }> = [];
   const reporter: ApplyReporter = {
     stepStart: (s) => !json && io.stdout.write(`  ${stepLine(s, io.color)} ...`),
-    stepDone: (s, ms) => {
-      applied.push({ step: s, ok: true, ms });
-      if (!json) io.stdout.write(` done (${fmtMs(ms)})\n`);
-    },
-    stepFailed: (s, _e, ms) => {
-      applied.push({ step: s, ok: false, ms });
-      if (!json) io.stdout.write(interrupts.stop.aborted ? ' interrupted\n' : ' FAILED\n');
-    },
+    stepDone: (_s, ms) => !json && io.stdout.write(` done (${fmtMs(ms)})\n`),
+    stepFailed: () => !json && io.stdout.write(interrupts.stop.aborted ? ' interrupted\n' : ' FAILED\n'),
     rollbackStart: () => !json && io.stdout.write('\nRolling back to the previous binary, config and unit:\n'),
     ...(io.isTTY && !json ? { onProgress: progressPrinter(io.stdout, io.columns === undefined ? {} : { width: io.columns - 1 }) } : {}),
   };
   const t0 = host.now();
-  const outcome = await lockedApply({
+  const r = await runApply({
     host,
     desired,
     ctx,
-    lockFile: lockFile(first.roots),
     lockTimeoutMs,
     signal: interrupts.stop,
     skipRollback: interrupts.skipRollback,
     rollback: o.rollback !== false,
-    rotateLogs: true,
     reporter,
     events: {
       onLockWait: (h) => io.stderr.write(`vm: waiting for the apply lock, held by ${describeHolder(h, Date.now())}\n`),
@@ -104,42 +94,34 @@ async function applyLocked(io: CliIo, o: ApplyFlags, host: Host, desired: Desire
       return true;
     },
   });
-  switch (outcome.kind) {
-    case 'stopped':
-      throw new InterruptedError(stopSignalOf(interrupts.stop), 'not applied: interrupted while waiting for the apply lock; nothing was changed');
-    case 'lock-timeout':
-      throw outcome.error;
-    case 'blocked':
-      throw blockedError(outcome.fresh.plan);
-    case 'declined':
-      throw new UserError('ABORTED', 'not applied: not confirmed');
-    case 'converged-meanwhile':
-      if (json) io.stdout.write(`${JSON.stringify({ ...planToJson(outcome.fresh.plan), converged: true, applied: [] })}\n`);
-      else io.stdout.write('\nNothing left to do: the machine converged while this apply waited.\n');
+  if (json) io.stdout.write(`${JSON.stringify(r.json)}\n`);
+  switch (r.kind) {
+    case 'nothing-to-do':
+      if (!json) io.stdout.write('\nNothing left to do: the machine converged while this apply waited.\n');
       return EXIT.ok;
     case 'applied': {
-      if (json) io.stdout.write(`${JSON.stringify(applyJson(outcome.fresh.plan, applied, true))}\n`);
-      else {
-        const now = outcome.result.after.services.map((s) => {
-          const rt = s.observed.runtime;
-          const state = s.desired.state === 'absent' || rt === undefined ? 'removed' : rt.running ? `running (pid ${rt.pid}) and healthy` : `not running: ${rt.state}`;
-          return `${s.name} is converged: ${state}`;
-        });
-        io.stdout.write(`\nApplied ${applied.length} step${applied.length === 1 ? '' : 's'} in ${fmtMs(host.now() - t0)}. ${now.join('; ')}.\n`);
+      if (!json) {
+        const n = r.json.applied.length;
+        io.stdout.write(`\nApplied ${n} step${n === 1 ? '' : 's'} in ${fmtMs(host.now() - t0)}. ${r.services.map(describeNow).join('; ')}.\n`);
       }
       return EXIT.ok;
     }
     case 'failed':
     case 'interrupted': {
-      const e = outcome.error;
-      if (json) io.stdout.write(`${JSON.stringify({ ...applyJson(outcome.fresh.plan, applied, false), error: e.message })}\n`);
-      const code = reportError(e, io.stderr, io.hint);
-      if (e instanceof StepFailedError && e.logTail.length > 0) {
-        io.stderr.write(`${e.title}'s log since this apply started (last ${e.logTail.length} line${e.logTail.length === 1 ? '' : 's'}):\n${e.logTail.map((l) => `  | ${l}`).join('\n')}\n`);
+      const code = reportError(r.error, io.stderr, io.hint);
+      const f = r.kind === 'failed' ? r.failedStep : undefined;
+      if (f !== undefined && f.logTail.length > 0) {
+        io.stderr.write(`${f.title}'s log since this apply started (last ${f.logTail.length} line${f.logTail.length === 1 ? '' : 's'}):\n${f.logTail.map((l) => `  | ${l}`).join('\n')}\n`);
       }
       return code;
     }
   }
+}
+
+/** "livekit is converged: running (pid 123) and healthy". */
+function describeNow(s: ServiceNow): string {
+  const state = s.state === 'removed' ? 'removed' : s.state === 'running' ? `running (pid ${s.pid}) and healthy` : `not running: ${s.detail}`;
+  return `${s.service} is converged: ${state}`;
 }
 
 async function confirm(io: CliIo, yes: boolean, n: number): Promise<void> {

@@ -55,11 +55,12 @@ export async function verbCommand(io: CliIo, verb: Verb, service: string | undef
   if (json) {
     io.stdout.write(`${JSON.stringify({ service: result.service, verb, file: result.file, set: result.set, changed: result.changed, diff: result.diff, ...a.json })}\n`);
   } else if (a.ok) {
-    io.stdout.write(a.nothingToDo ? `Nothing to apply: ${result.service} already matches the file.\n` : `\n${result.service}: done (${describeSet(result.set)}).\n`);
+    io.stdout.write(a.kind === 'nothing-to-do' ? `Nothing to apply: ${result.service} already matches the file.\n` : `\n${result.service}: done (${describeSet(result.set)}).\n`);
   }
   if (a.ok) return EXIT.ok;
   const code = reportError(a.error, io.stderr, io.hint);
-  if (a.logTail.length > 0) io.stderr.write(`${result.service}'s log since this apply started:\n${a.logTail.map((l) => `  | ${l}`).join('\n')}\n`);
+  const log = a.kind === 'failed' ? (a.failedStep?.logTail ?? []) : [];
+  if (log.length > 0) io.stderr.write(`${result.service}'s log since this apply started:\n${log.map((l) => `  | ${l}`).join('\n')}\n`);
   return code;
 }
 
