@@ -10,10 +10,21 @@
 export type ServiceName = string;
 
 /**
- * The kinds of service vm knows (src/services/registry.ts). `whisper` and `kokoro` are presets
- * over `command`, the generic supervised local HTTP service.
+ * What each kind of service brings to this vocabulary, by kind name: the desired state of its
+ * entry and what is observed of it. Empty here: each kind adds its own entry from its folder
+ * (src/services/KIND/model.ts: `declare module '../../model.js' { interface ServiceKinds … }`),
+ * so a new kind is named nowhere outside it but in the registry (src/services/registry.ts).
  */
-export type KindName = 'livekit' | 'whisper' | 'kokoro' | 'command' | 'redis';
+export interface ServiceKinds {}
+
+/** The kinds of service vm knows (src/services/registry.ts). */
+export type KindName = keyof ServiceKinds & string;
+
+/** One service's desired state, of whichever kind (the kind's own type says which fields). */
+export type ServiceDesired = ServiceKinds[KindName]['desired'];
+
+/** What is on the machine for one service, of whichever kind. */
+export type ServiceObserved = ServiceKinds[KindName]['observed'];
 
 /**
  * The resources vm manages for a service, in the order they are planned. `unit` is the
@@ -31,26 +42,8 @@ export type SpecSource =
   | { kind: 'file'; path: string; via: 'flag' | 'env' | 'search' | 'xdg' }
   | { kind: 'default' };
 
-export type InstallMethod =
-  /** GitHub release (or a mirror), checksum verified; `archive` installs a local tarball offline. */
-  | { method: 'release'; baseUrl: string; archive?: string }
-  /** An existing binary vm never modifies or removes. */
-  | { method: 'path'; path: string }
-  /** Homebrew's `livekit` formula; the binary is found from `brew --prefix`. */
-  | { method: 'brew' }
-  /** The official install script, with INSTALL_PATH set to vm's directory. Checks no checksum. */
-  | { method: 'script'; scriptUrl: string };
-
 export type ServiceState = 'running' | 'stopped' | 'absent';
 export type SupervisorKind = 'systemd' | 'launchd' | 'process';
-
-/**
- * API keys. `generated` means the file declared none: vm creates one `devkey` with a random
- * secret once and keeps it in the key file, so it never changes between applies.
- */
-export type KeysSpec =
-  | { kind: 'declared'; entries: Readonly<Record<string, string>> }
-  | { kind: 'generated'; apiKey: string };
 
 /** What every kind of service declares. */
 export interface ServiceDesiredBase {
@@ -66,46 +59,6 @@ export interface ServiceDesiredBase {
   readonly bindAddresses: readonly string[];
   readonly logging: { readonly maxBytes: number };
   readonly health: { readonly timeoutMs: number };
-}
-
-export interface LiveKitDesired extends ServiceDesiredBase {
-  readonly kind: 'livekit';
-  /** LiveKit's development mode (`development: true`): serves /debug/pprof; refused beyond loopback. */
-  readonly dev: boolean;
-  /**
-   * Exact X.Y.Z, or 'latest' (resolved when observing, from `{base_url}/latest`); '' only when
-   * no version is declared and none is needed: the binary is not vm's to pin (install.path,
-   * brew, script), or the state is absent (nothing is installed).
-   */
-  readonly version: string;
-  readonly install: InstallMethod;
-  readonly rtc: {
-    readonly portRangeStart: number;
-    readonly portRangeEnd: number;
-    readonly tcpPort: number;
-    readonly useExternalIp: boolean;
-  };
-  readonly keys: KeysSpec;
-  readonly room: { readonly autoCreate: boolean; readonly emptyTimeout: number };
-  readonly logging: { readonly level: LogLevel; /** Rotate the log past this size. */ readonly maxBytes: number };
-  readonly health: { readonly timeoutMs: number };
-  /** A remote LiveKit (LiveKit Cloud) that clients are handed when this one is not healthy. */
-  readonly fallback?: LiveKitFallback;
-  /** `expose:` in the file; absent when it exposes nothing (the tailnet is then never asked). */
-  readonly expose?: LiveKitExpose;
-  /** LiveKit's multi-node mode: the Redis every node shares (its config's redis: block). */
-  readonly redis?: LiveKitRedis;
-  /** This node's region (LiveKit's region key). */
-  readonly region?: string;
-}
-
-/** services.livekit.expose: reach LiveKit from the user's other devices over Tailscale. */
-export interface LiveKitExpose {
-  /** Also listen on this machine's tailnet IPv4, and advertise it as rtc.node_ip. */
-  readonly tailscale: boolean;
-  /** A `tailscale serve` TLS endpoint on httpsPort forwarding to LiveKit's HTTP port (wss://). */
-  readonly https: boolean;
-  readonly httpsPort: number;
 }
 
 /**
@@ -150,62 +103,8 @@ export interface ServeRecord {
   readonly target: string;
 }
 
-/** services.livekit.redis, the password resolved (it goes only into the 0600 config file). */
-export interface LiveKitRedis {
-  /** host:port */
-  readonly address: string;
-  readonly username?: string;
-  readonly password?: string;
-  readonly db: number;
-  readonly tls: boolean;
-}
-
-/** A Redis server vm supervises (`services.redis`); health is PING → PONG. */
-export interface RedisDesired extends ServiceDesiredBase {
-  readonly kind: 'redis';
-  /** redis-server: vm never installs or changes it. */
-  readonly program: string;
-  /** requirepass; undefined: none (refused beyond loopback). */
-  readonly password: string | undefined;
-}
-
 /** A secret that is read only when it is used: its value, or why it cannot be had (no secret in it). */
 export type SecretResult = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly message: string };
-
-/** services.livekit.fallback. vm never manages it; it only checks that it answers. */
-export interface LiveKitFallback {
-  /** As clients are given it: `https://` shown as `wss://`. */
-  readonly url: string;
-  readonly apiKey: string;
-  readonly apiSecret: SecretResult;
-}
-
-/**
- * A model file for whisper: one the user points at (never touched), or one vm downloads into its
- * own models directory, checked against its sha256 before it is used.
- */
-export type ModelSpec =
-  | { readonly kind: 'path'; readonly path: string }
-  | { readonly kind: 'download'; readonly url: string; readonly sha256: string; readonly path: string };
-
-/**
- * A supervised local HTTP service: any program (`command`), or the whisper and kokoro presets,
- * which render their command line from their own fields. Health is an HTTP GET of `health.path`.
- */
-export interface HttpServiceDesired extends ServiceDesiredBase {
-  readonly kind: 'whisper' | 'kokoro' | 'command';
-  /** The program and its arguments, `~` expanded: what the supervisor runs. */
-  readonly command: readonly string[];
-  /** The program vm never installs or changes: it must exist (argv[0], or kokoro's checkout). */
-  readonly program: string;
-  readonly workingDir: string | undefined;
-  /** Added to the service's environment (the unit's Environment=, the plist, the process). */
-  readonly env: Readonly<Record<string, string>>;
-  readonly health: { readonly timeoutMs: number; readonly path: string };
-  readonly model: ModelSpec | undefined;
-}
-
-export type ServiceDesired = LiveKitDesired | HttpServiceDesired | RedisDesired;
 
 export interface DesiredState {
   readonly source: SpecSource;
@@ -261,18 +160,6 @@ export interface ServicePaths {
   readonly failureRecord: string;
   readonly logDir: string;
   readonly logFile: string;
-}
-
-/** LiveKit's own files besides the common ones. */
-export interface LiveKitPaths extends ServicePaths {
-  /** Where release installs keep each version: dir/versions/X.Y.Z/livekit-server */
-  readonly versionsDir: string;
-  /** The binary the unit runs: the managed one (a link to the active version) or install.path. */
-  readonly binary: string;
-  readonly config: string;
-  readonly keyFile: string;
-  /** vm's record of the `tailscale serve` endpoint it made (expose.https). */
-  readonly serveRecord: string;
 }
 
 /** The directories everything else is derived from. */
@@ -347,100 +234,10 @@ export interface RuntimeState {
   readonly state: string;
 }
 
-export interface LiveKitObserved {
-  readonly kind: 'livekit';
-  /** Which service manager vm uses here (auto: systemd if a user manager answers, …). */
-  readonly supervisor: SupervisorState;
-  readonly binary: BinaryState;
-  /** Release versions vm has installed under versions/ (sorted), for clean-up and removal. */
-  readonly installedVersions: readonly string[];
-  /** Only when the file says `version: latest`: what `{base_url}/latest` redirects to. */
-  readonly latest?: { readonly ok: true; readonly version: string } | { readonly ok: false; readonly why: string };
-  /** Only with install.method brew and a pinned version: what Homebrew would install. */
-  readonly brewVersion?: { readonly ok: true; readonly version: string } | { readonly ok: false; readonly why: string };
-  /** systemd only: whether lingering is on (user units survive logout); undefined if unknown. */
-  readonly lingering?: boolean | undefined;
-  readonly config: FileState;
-  readonly keyFile: FileState;
-  readonly keyDirMode: number | undefined;
-  /** systemd does not create the directory of an `append:` log path; a missing one fails the start. */
-  readonly logDirMode: number | undefined;
-  /** The supervisor's definition file (unit or plist); `{ exists: false }` for process. */
-  readonly definition: FileState;
-  /** undefined when no supervisor could be asked. */
-  readonly runtime: RuntimeState | undefined;
-  /** Logs exist (only `remove_data` deletes them). */
-  readonly logDirExists: boolean;
-  /** vm's record of what it last wrote (a salted digest per managed file). */
-  readonly written: WrittenRecord;
-  /** Who listens on LiveKit's port when that is not vm's LiveKit (Linux; unknown elsewhere). */
-  readonly portHolder?: { readonly pid: number; readonly command: string } | undefined;
-  /** The same for rtc.tcp_port: LiveKit exits 0 with "address already in use" when it is taken. */
-  readonly rtcPortHolder?: { readonly pid: number; readonly command: string } | undefined;
-  /**
-   * Where this machine can listen: each interface address, and on Linux a loopback interface's
-   * whole subnet as a CIDR (all of 127.0.0.0/8 is local there). Undefined when not observed.
-   */
-  readonly localAddresses?: readonly string[] | undefined;
-  readonly health: HealthState;
-  /** Only when the file declares `expose` (tailscale or https): this machine on its tailnet. */
-  readonly tailnet?: TailnetState;
-  /** `tailscale serve status --json`: only when https is wanted or vm's record names an endpoint. */
-  readonly serve?: ServeState;
-  /** The endpoint vm made (its record); undefined when none. */
-  readonly serveRecord?: ServeRecord | undefined;
-  /** With redis: declared: whether it answers PING (with AUTH); an observation, planned as a blocker. */
-  readonly redis?: { readonly ok: true } | { readonly ok: false; readonly error: string };
-}
-
 /** A file or directory vm does not manage but needs (a program, a checkout, a model). */
 export type PathPresence =
   | { readonly exists: false }
   | { readonly exists: true; readonly kind: 'file' | 'dir' | 'other'; readonly executable: boolean; readonly mtimeMs: number; readonly size: number };
-
-/** What is on the machine for a supervised HTTP service (command, whisper, kokoro). */
-export interface HttpObserved {
-  readonly kind: 'http';
-  readonly supervisor: SupervisorState;
-  readonly lingering?: boolean | undefined;
-  /** argv[0], or kokoro's checkout directory. */
-  readonly program: PathPresence;
-  readonly workingDir: PathPresence | undefined;
-  /** The model file, when the service declares one. */
-  readonly model: PathPresence | undefined;
-  /** Whether vm's models directory exists (absent removes it). */
-  readonly modelsDirExists: boolean;
-  readonly definition: FileState;
-  readonly runtime: RuntimeState | undefined;
-  readonly logDirMode: number | undefined;
-  readonly logDirExists: boolean;
-  readonly written: WrittenRecord;
-  readonly portHolder?: { readonly pid: number; readonly command: string } | undefined;
-  /** Where this machine can listen (see LiveKitObserved.localAddresses). */
-  readonly localAddresses?: readonly string[] | undefined;
-  readonly health: HealthState;
-}
-
-/** What is on the machine for a `redis` service. */
-export interface RedisObserved {
-  readonly kind: 'redis';
-  readonly supervisor: SupervisorState;
-  readonly lingering?: boolean | undefined;
-  readonly program: PathPresence;
-  readonly config: FileState;
-  /** Its data directory (dir under ~/.voicemode/services/NAME): mode, undefined when missing. */
-  readonly dataDirMode: number | undefined;
-  readonly definition: FileState;
-  readonly runtime: RuntimeState | undefined;
-  readonly logDirMode: number | undefined;
-  readonly logDirExists: boolean;
-  readonly written: WrittenRecord;
-  readonly portHolder?: { readonly pid: number; readonly command: string } | undefined;
-  readonly localAddresses?: readonly string[] | undefined;
-  readonly health: HealthState;
-}
-
-export type ServiceObserved = LiveKitObserved | HttpObserved | RedisObserved;
 
 /**
  * What vm last wrote to each managed file, as HMAC-SHA256(salt, content) — salted, so the record

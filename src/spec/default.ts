@@ -2,7 +2,8 @@
 // writes. Both are built from the same constants, and a test proves the file parses to exactly
 // this default, so they cannot drift apart.
 
-import type { DesiredState, LiveKitDesired } from '../model.js';
+import type { DesiredState } from '../model.js';
+import type { LiveKitDesired } from '../services/livekit/model.js';
 
 /** The LiveKit version vm installs when the user has not chosen one. */
 export const DEFAULT_LIVEKIT_VERSION = '1.9.0';

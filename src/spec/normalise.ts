@@ -3,10 +3,8 @@
 // Pure. It trusts its input: load.ts only calls it when the schema and the rules found nothing.
 
 import { join } from 'node:path';
-import type { ClientsDesired, DesiredState, KindName, LogLevel, SecretResult, ServiceDesired, ServiceState, SpecSource, SupervisorKind } from '../model.js';
-import type { WrittenHttp } from '../services/command/normalise.js';
+import type { ClientsDesired, DesiredState, KindName, SecretResult, ServiceDesired, SpecSource, SupervisorKind } from '../model.js';
 import type { NormaliseContext } from '../services/contract.js';
-import type { WrittenRedis } from '../services/redis/normalise.js';
 import { kindNamed, PRESET_NAMES } from '../services/registry.js';
 import { escapePointer } from './messages.js';
 import { DEFAULTS } from './default.js';
@@ -16,56 +14,19 @@ export const DEFAULT_HTTPS_PORT = 7443;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** One service's entry as written: its kind's schema part says what it holds. */
+export type WrittenEntry = Readonly<Record<string, unknown>> & { readonly kind?: KindName };
+
 /** The file as written: snake_case, everything optional but `version`. Matches the schema. */
 export interface WrittenSpec {
   readonly version: 1;
   readonly supervisor?: 'auto' | SupervisorKind;
   /**
-   * By name: `livekit` is LiveKit; every other service is a supervised HTTP service.
+   * By name; each entry is its kind's to read (ServiceKind.normalise, which types it).
    * `services:` with nothing after it is YAML null: no services, like `services: {}`.
    */
-  readonly services?: Readonly<Record<string, WrittenLiveKit | WrittenHttp | WrittenRedis>> | null;
+  readonly services?: Readonly<Record<string, WrittenEntry>> | null;
   readonly clients?: { readonly env_file?: string; readonly lk_project?: string };
-}
-
-export interface WrittenLiveKit {
-  readonly kind?: 'livekit';
-  readonly state?: ServiceState;
-  readonly autostart?: boolean;
-  readonly remove_data?: boolean;
-  /** Required by the schema unless the binary is not vm's to pin or the state is absent. */
-  readonly version?: string;
-  readonly install?: {
-    readonly method?: 'auto' | 'release' | 'brew' | 'script' | 'path';
-    readonly path?: string;
-    readonly base_url?: string;
-    readonly archive?: string;
-    readonly script_url?: string;
-  };
-  readonly port?: number;
-  readonly bind_addresses?: readonly string[];
-  readonly rtc?: {
-    readonly port_range_start?: number;
-    readonly port_range_end?: number;
-    readonly tcp_port?: number;
-    readonly use_external_ip?: boolean;
-  };
-  /** Key name → the secret, or where to read it. */
-  readonly keys?: Readonly<Record<string, WrittenSecret>>;
-  readonly room?: { readonly auto_create?: boolean; readonly empty_timeout?: number };
-  readonly logging?: { readonly level?: LogLevel; readonly max_size?: number | string };
-  readonly health?: { readonly timeout?: number | string };
-  /** LiveKit's dev mode (`development: true` in its config); refused off loopback (exposure.ts). */
-  readonly dev?: boolean;
-  /** Lets a weak secret or dev: true face a network; every plan warns (exposure.ts). */
-  readonly allow_insecure?: boolean;
-  /** A remote LiveKit for clients when the local one is not healthy (src/ops/connection.ts). */
-  readonly fallback?: { readonly url: string; readonly api_key: string; readonly api_secret: WrittenSecret };
-  /** Reach LiveKit over Tailscale (src/facts/tailnet.ts). */
-  readonly expose?: { readonly tailscale?: boolean; readonly https?: boolean; readonly https_port?: number };
-  /** LiveKit's multi-node mode (its redis: block). */
-  readonly redis?: { readonly address: string; readonly username?: string; readonly password?: WrittenSecret; readonly db?: number; readonly tls?: boolean };
-  readonly region?: string;
 }
 
 export type WrittenSecret = string | { readonly env: string } | { readonly file: string };

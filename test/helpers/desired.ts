@@ -1,7 +1,8 @@
 // Test shorthands over the generic desired state: the LiveKit service of a file, and LiveKit's
 // paths for an environment (as vm derives them).
 
-import type { DesiredState, LiveKitDesired, LiveKitPaths } from '../../src/model.js';
+import type { DesiredState } from '../../src/model.js';
+import type { LiveKitDesired, LiveKitPaths } from '../../src/services/livekit/model.js';
 import { resolveRoots } from '../../src/paths.js';
 import { livekitPaths } from '../../src/services/livekit/paths.js';
 

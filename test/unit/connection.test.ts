@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../../src/errors.js';
-import type { LiveKitDesired } from '../../src/model.js';
+import type { LiveKitDesired } from '../../src/services/livekit/model.js';
 import { needsFallbackCheck, resolveConnection, type ConnectionInput } from '../../src/ops/connection.js';
 import { dotenvValue, fishQuote, shQuote } from '../../src/ops/env-format.js';
 import { parseTokenRequest } from '../../src/ops/token.js';

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../../src/errors.js';
-import type { LiveKitDesired } from '../../src/model.js';
+import type { LiveKitDesired } from '../../src/services/livekit/model.js';
 import { hostMatches } from '../../src/spec/hosts.js';
 import { validateText } from '../../src/spec/load.js';
 import { redact } from '../../src/ops/render.js';

@@ -2,7 +2,7 @@
 // pure functions fed tailscale's own answers (shapes of ipn/ipnstate.Status and ipn.ServeConfig).
 
 import { describe, expect, it } from 'vitest';
-import type { LiveKitDesired, LiveKitObserved } from '../../src/model.js';
+import type { LiveKitDesired, LiveKitObserved } from '../../src/services/livekit/model.js';
 import { parseServeStatus, parseTailnetStatus } from '../../src/facts/tailnet.js';
 import { planServe, remoteUrl, tailnetAddress, tailnetWarnings } from '../../src/services/livekit/expose.js';
 import { renderConfig } from '../../src/services/livekit/render.js';

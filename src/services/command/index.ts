@@ -2,9 +2,9 @@
 // whisper and kokoro kinds are presets of it: they differ only in how the file's fields become
 // the command line (see ../whisper, ../kokoro), so everything below is shared.
 
-import type { HttpObserved, HttpServiceDesired, KindName } from '../../model.js';
+import type { HttpKindName, HttpObserved, HttpServiceDesired } from './model.js';
 import type { Role, ServiceKind, WellKnown } from '../contract.js';
-import { normaliseHttp, type WrittenHttp } from './normalise.js';
+import { COMMAND, normaliseHttp, type HttpNormalise, type WrittenHttp } from './normalise.js';
 import { observeHttp } from './observe.js';
 import { httpPaths, type HttpPaths } from './paths.js';
 import { planHttp } from './plan.js';
@@ -15,17 +15,24 @@ import { httpStatus } from './status.js';
 import { httpRules } from './rules.js';
 
 export interface HttpPreset {
+  /** Its defaults, and how its fields become the command line. */
+  readonly normalise: HttpNormalise;
   /** The provider list Voice Mode reads this kind from (stt: whisper, tts: kokoro). */
   readonly role?: Role;
   readonly wellKnown?: WellKnown;
+  /**
+   * Whether a change to the program file re-checks (vm watch): not for kokoro's, the uvicorn
+   * of the checkout's own virtual environment, which its package tools rewrite.
+   */
+  readonly watchProgram?: boolean;
 }
 
-export function httpKind(kind: KindName, preset: HttpPreset = {}): ServiceKind<HttpServiceDesired, HttpObserved, HttpPaths> {
+export function httpKind(kind: HttpKindName, preset: HttpPreset): ServiceKind<HttpServiceDesired, HttpObserved, HttpPaths> {
   return {
     kind,
-    defaultPort: preset.wellKnown?.port,
+    defaultPort: preset.normalise.defaults.port,
     rules: (entry, ctx) => httpRules(kind, entry, ctx),
-    normalise: (name, written, ctx) => normaliseHttp(name, kind as 'whisper' | 'kokoro' | 'command', written as WrittenHttp, ctx, ctx.env),
+    normalise: (name, written, ctx) => normaliseHttp(name, kind, preset.normalise, written as WrittenHttp, ctx),
     title: (name) => name,
     paths: (roots, name) => httpPaths(roots, name),
     observe: (host, d, paths, facts) => observeHttp(host, d, paths, facts),
@@ -33,7 +40,7 @@ export function httpKind(kind: KindName, preset: HttpPreset = {}): ServiceKind<H
     rollback: httpRollback,
     restores: 'its previous unit',
     referencedFiles(d) {
-      const files = d.program.startsWith('/') && d.kind !== 'kokoro' ? [d.program] : [];
+      const files = d.program.startsWith('/') && preset.watchProgram !== false ? [d.program] : [];
       if (d.model?.kind === 'path') files.push(d.model.path);
       return files;
     },
@@ -49,7 +56,7 @@ export function httpKind(kind: KindName, preset: HttpPreset = {}): ServiceKind<H
   };
 }
 
-export const commandKind = httpKind('command');
+export const commandKind = httpKind('command', { normalise: COMMAND });
 
 /** The OpenAI-style base URL Voice Mode's provider lists hold: `http://127.0.0.1:2022/v1`. */
 export function openAiBase(d: HttpServiceDesired): string {

@@ -1,7 +1,7 @@
 // Observes a supervised HTTP service. Never changes anything; everything absent is a value.
 // One round of concurrent probes (resources/supervised-observe.ts), with its own files in it.
 
-import type { HttpObserved, HttpServiceDesired } from '../../model.js';
+import type { HttpObserved, HttpServiceDesired } from './model.js';
 import type { Facts } from '../../facts/facts.js';
 import type { Host } from '../../platform/host.js';
 import { observeHealth } from '../../resources/health.js';

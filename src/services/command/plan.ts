@@ -3,7 +3,8 @@
 // when the file gives a url), then the supervised process as for every kind. Pure.
 
 import { basename } from 'node:path';
-import type { Effect, HttpObserved, HttpServiceDesired, ResourceKind, StepAction } from '../../model.js';
+import type { Effect, ResourceKind, StepAction } from '../../model.js';
+import type { HttpObserved, HttpServiceDesired } from './model.js';
 import type { PlanContext } from '../../plan/context.js';
 import type { Ownership } from '../../resources/managed-file.js';
 import { planSupervised, planSupervisedAbsent, planSupervisor, programInput } from '../../resources/supervised.js';

@@ -2,7 +2,8 @@
 // if it was running (and wait for health) or stop it. A model vm downloaded stays: it was
 // checked against its sha256, and a second try should not download it again. Pure.
 
-import type { Effect, HttpObserved, HttpServiceDesired, Step } from '../../model.js';
+import type { Effect, Step } from '../../model.js';
+import type { HttpObserved, HttpServiceDesired } from './model.js';
 import { rollbackSupervised } from '../../resources/supervised.js';
 import type { ServiceSnapshot } from '../contract.js';
 import type { HttpPaths } from './paths.js';

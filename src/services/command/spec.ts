@@ -1,6 +1,7 @@
 // What runs a supervised HTTP service, for each supervisor: one ServiceSpec. Pure.
 
-import type { HttpServiceDesired, ServiceSpec, SupervisorKind } from '../../model.js';
+import type { ServiceSpec, SupervisorKind } from '../../model.js';
+import type { HttpServiceDesired } from './model.js';
 import { renderPlist } from '../../resources/plist.js';
 import { renderUnit } from '../../resources/unit.js';
 import type { HttpPaths } from './paths.js';

@@ -1,6 +1,7 @@
 // `vm status` for a supervised HTTP service. Read-only.
 
-import type { HttpObserved, HttpServiceDesired, ResourceKind } from '../../model.js';
+import type { ResourceKind } from '../../model.js';
+import type { HttpObserved, HttpServiceDesired } from './model.js';
 import { describeHealth } from '../../resources/health.js';
 import type { ServiceSnapshot, ServiceStatusView } from '../contract.js';
 import type { HttpPaths } from './paths.js';

@@ -3,8 +3,13 @@
 // (its start scripts bind 0.0.0.0). GET /health answers {"status":"healthy"}.
 
 import { httpKind } from '../command/index.js';
+import { KOKORO } from './normalise.js';
+import type { HttpObserved, HttpServiceDesired } from '../command/model.js';
 
 export const kokoroKind = httpKind('kokoro', {
+  normalise: KOKORO,
+  // uvicorn inside the checkout's .venv
+  watchProgram: false,
   role: 'tts',
   wellKnown: {
     port: 8880,
@@ -14,3 +19,9 @@ export const kokoroKind = httpKind('kokoro', {
     clientUrl: (port) => `http://127.0.0.1:${port}/v1`,
   },
 });
+
+declare module '../../model.js' {
+  interface ServiceKinds {
+    kokoro: { readonly desired: HttpServiceDesired; readonly observed: HttpObserved };
+  }
+}

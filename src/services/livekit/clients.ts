@@ -2,7 +2,8 @@
 // edits (src/resources/managed-fragment.ts): a marked block in Voice Mode's env file, and a
 // project in lk's ~/.livekit/cli-config.yaml (FACTS.md, "LiveKit's clients"). Pure.
 
-import type { ClientsDesired, LiveKitDesired, LiveKitObserved } from '../../model.js';
+import type { ClientsDesired } from '../../model.js';
+import type { LiveKitDesired, LiveKitObserved } from './model.js';
 import type { PlanContext } from '../../plan/context.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../resources/managed-file.js';
 import type { FragmentWant } from '../../resources/managed-fragment.js';

@@ -3,7 +3,7 @@
 // livekit-server-sdk is loaded only here and only when a token or the room API is needed: `vm
 // plan` and `vm env` never load it (scripts/build.mjs keeps it in dist/vendor/).
 
-import type { LiveKitDesired, LiveKitPaths } from '../../model.js';
+import type { LiveKitDesired, LiveKitPaths } from './model.js';
 import type { Host } from '../../platform/host.js';
 import type { Answer, ClientAccess, Credentials, LocalCredentials, RoomInfo, TokenRequest } from '../client-access.js';
 import { readKeyFile } from './keys.js';

@@ -3,7 +3,8 @@
 // serve` endpoint steps. The record of the endpoint vm made is how it removes that one and
 // nothing else.
 
-import type { FileState, LiveKitDesired, LiveKitObserved, LiveKitPaths, ServeRecord, Step, TailnetState } from '../../model.js';
+import type { FileState, ServeRecord, Step, TailnetState } from '../../model.js';
+import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from './model.js';
 import { tailnetHost } from '../../facts/tailnet.js';
 import { healthUrl } from './render.js';
 

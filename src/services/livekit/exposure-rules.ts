@@ -4,7 +4,7 @@
 // through, for every plan to show. Pure.
 
 import { describeExposure, exposure } from '../../spec/exposure.js';
-import type { LiveKitDesired } from '../../model.js';
+import type { LiveKitDesired } from './model.js';
 
 /** LiveKit logs secrets shorter than this as too short (FACTS.md); vm refuses them off loopback. */
 export const MIN_EXPOSED_SECRET_LENGTH = 32;

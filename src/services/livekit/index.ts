@@ -1,6 +1,6 @@
 // LiveKit (livekit-server) behind the service-kind contract.
 
-import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from '../../model.js';
+import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from './model.js';
 import type { ServiceKind } from '../contract.js';
 import { livekitClientFragments } from './clients.js';
 import { livekitClients } from './connection.js';

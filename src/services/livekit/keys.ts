@@ -2,7 +2,8 @@
 // generated secret stable: it is created once and must not change between applies.
 
 import { parse } from 'yaml';
-import type { FileState, KeysSpec } from '../../model.js';
+import type { FileState } from '../../model.js';
+import type { KeysSpec } from './model.js';
 
 export const MIN_SECRET_LENGTH = 32;
 

@@ -3,7 +3,8 @@
 // same values the key file and the config are planned from. `vm env`, `vm exec`, `vm token`
 // and the client config files (clients.ts) all take them from here.
 
-import type { FileState, LiveKitDesired } from '../../model.js';
+import type { FileState } from '../../model.js';
+import type { LiveKitDesired } from './model.js';
 import { resolveKeys } from './keys.js';
 import { clientUrl } from './render.js';
 

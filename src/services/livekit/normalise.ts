@@ -1,11 +1,53 @@
 // LiveKit's entry in the file → its desired state: defaults filled, durations in ms, `~`
 // expanded, secrets as load.ts resolved them. Pure; the schema and the rules have run.
 
-import type { InstallMethod, KeysSpec, LiveKitDesired, LiveKitExpose, LiveKitFallback, SecretResult, ServiceName } from '../../model.js';
+import type { LogLevel, SecretResult, ServiceName, ServiceState } from '../../model.js';
+import type { InstallMethod, KeysSpec, LiveKitDesired, LiveKitExpose, LiveKitFallback } from './model.js';
 import { DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from '../../spec/default.js';
-import { DEFAULT_HTTPS_PORT, expandHome, parseDuration, parseSize, type Env, type WrittenLiveKit } from '../../spec/normalise.js';
+import { DEFAULT_HTTPS_PORT, expandHome, parseDuration, parseSize, type Env, type WrittenSecret } from '../../spec/normalise.js';
 import { clientFallbackUrl } from './fallback-url.js';
 import type { NormaliseContext } from '../contract.js';
+
+/** LiveKit's entry as written (snake_case, everything optional): matches its schema part. */
+export interface WrittenLiveKit {
+  readonly kind?: 'livekit';
+  readonly state?: ServiceState;
+  readonly autostart?: boolean;
+  readonly remove_data?: boolean;
+  /** Required by the schema unless the binary is not vm's to pin or the state is absent. */
+  readonly version?: string;
+  readonly install?: {
+    readonly method?: 'auto' | 'release' | 'brew' | 'script' | 'path';
+    readonly path?: string;
+    readonly base_url?: string;
+    readonly archive?: string;
+    readonly script_url?: string;
+  };
+  readonly port?: number;
+  readonly bind_addresses?: readonly string[];
+  readonly rtc?: {
+    readonly port_range_start?: number;
+    readonly port_range_end?: number;
+    readonly tcp_port?: number;
+    readonly use_external_ip?: boolean;
+  };
+  /** Key name → the secret, or where to read it. */
+  readonly keys?: Readonly<Record<string, WrittenSecret>>;
+  readonly room?: { readonly auto_create?: boolean; readonly empty_timeout?: number };
+  readonly logging?: { readonly level?: LogLevel; readonly max_size?: number | string };
+  readonly health?: { readonly timeout?: number | string };
+  /** LiveKit's dev mode (`development: true` in its config); refused off loopback (exposure.ts). */
+  readonly dev?: boolean;
+  /** Lets a weak secret or dev: true face a network; every plan warns (exposure.ts). */
+  readonly allow_insecure?: boolean;
+  /** A remote LiveKit for clients when the local one is not healthy (src/ops/connection.ts). */
+  readonly fallback?: { readonly url: string; readonly api_key: string; readonly api_secret: WrittenSecret };
+  /** Reach LiveKit over Tailscale (src/facts/tailnet.ts). */
+  readonly expose?: { readonly tailscale?: boolean; readonly https?: boolean; readonly https_port?: number };
+  /** LiveKit's multi-node mode (its redis: block). */
+  readonly redis?: { readonly address: string; readonly username?: string; readonly password?: WrittenSecret; readonly db?: number; readonly tls?: boolean };
+  readonly region?: string;
+}
 
 export function normaliseLiveKit(_name: ServiceName, written: unknown, ctx: NormaliseContext): LiveKitDesired {
   return livekit(written as WrittenLiveKit, ctx.env, ctx.keySecrets, ctx.platform, ctx.fallbackSecret, ctx.secretAt);

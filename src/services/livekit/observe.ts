@@ -2,7 +2,8 @@
 // Probes run concurrently: `vm plan` waits for the slowest, not for the sum.
 
 import { join } from 'node:path';
-import type { BinaryState, FileState, HealthState, LiveKitDesired, LiveKitObserved, LiveKitPaths } from '../../model.js';
+import type { BinaryState, FileState, HealthState } from '../../model.js';
+import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from './model.js';
 import type { Facts } from '../../facts/facts.js';
 import type { Host } from '../../platform/host.js';
 import { listening, ownersOf } from '../../platform/port-holder.js';

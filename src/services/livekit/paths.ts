@@ -1,7 +1,8 @@
 // LiveKit's files, besides the ones every service has. Pure.
 
 import { join } from 'node:path';
-import type { LiveKitDesired, LiveKitPaths, Roots, ServiceName } from '../../model.js';
+import type { Roots, ServiceName } from '../../model.js';
+import type { LiveKitDesired, LiveKitPaths } from './model.js';
 import { servicePaths } from '../../paths.js';
 
 export function livekitPaths(roots: Roots, name: ServiceName, d?: LiveKitDesired): LiveKitPaths {

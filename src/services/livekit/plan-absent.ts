@@ -1,7 +1,8 @@
 // `state: absent`: stop, disable, and remove what vm put there. Pure.
 // Logs stay unless `remove_data: true`; a Homebrew or install.path binary is never removed.
 
-import type { Effect, LiveKitDesired, LiveKitObserved, ResourceKind, LiveKitPaths, ServiceSpec, Step, StepAction } from '../../model.js';
+import type { Effect, ResourceKind, ServiceSpec, Step, StepAction } from '../../model.js';
+import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from './model.js';
 import { planSupervisedAbsent } from '../../resources/supervised.js';
 
 export interface AbsentPlan {

@@ -1,6 +1,7 @@
 // The binary's step: which version is wanted and how it gets there, per install method. Pure.
 
-import type { Effect, LiveKitDesired, LiveKitObserved, LiveKitPaths } from '../../model.js';
+import type { Effect } from '../../model.js';
+import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from './model.js';
 
 export interface BinaryPlan {
   /** The version that should run ('' when the file pins none). */

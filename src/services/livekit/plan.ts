@@ -6,7 +6,8 @@
 // followed by a wait for health, because livekit-server exits 0 on a config error and only
 // `GET /` → 200 OK says it works. `state: absent` is planned in plan-absent.ts.
 
-import type { Effect, LiveKitDesired, LiveKitObserved, LiveKitPaths, ResourceKind, StepAction } from '../../model.js';
+import type { Effect, ResourceKind, StepAction } from '../../model.js';
+import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from './model.js';
 import type { PlanContext } from '../../plan/context.js';
 import { describeYamlChange } from '../../plan/describe-change.js';
 import { inCidr, ipBytes, isWildcard, sameIp } from '../../ip.js';

@@ -5,7 +5,7 @@
 
 import { parse, stringify } from 'yaml';
 import { ipBytes, isWildcard } from '../../ip.js';
-import type { LiveKitDesired, LiveKitPaths } from '../../model.js';
+import type { LiveKitDesired, LiveKitPaths } from './model.js';
 
 const MANAGED = '# Managed by vm (Voice Mode). `vm apply` rewrites this file: change voicemode.services.yaml instead.\n';
 

@@ -3,7 +3,8 @@
 // wait for health again. The previous state needs no record of its own: it is the observation
 // the plan was made from. Brew upgrades are not undone (Homebrew keeps no previous version).
 
-import type { Effect, FileState, LiveKitDesired, LiveKitObserved, LiveKitPaths, Step } from '../../model.js';
+import type { Effect, FileState, Step } from '../../model.js';
+import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from './model.js';
 import { isSystemError } from '../../errors.js';
 import type { Host } from '../../platform/host.js';
 import type { ServiceSnapshot } from '../contract.js';

@@ -1,6 +1,7 @@
 // `vm status` for LiveKit: what each resource looks like, from one snapshot. Read-only.
 
-import type { LiveKitDesired, LiveKitObserved, LiveKitPaths, ResourceKind, Step } from '../../model.js';
+import type { ResourceKind, Step } from '../../model.js';
+import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from './model.js';
 import { describeHealth } from '../../resources/health.js';
 import type { ServiceSnapshot, ServiceStatusView, StatusOptions } from '../contract.js';
 import { remoteUrl } from './expose.js';

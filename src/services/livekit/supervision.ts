@@ -1,7 +1,8 @@
 // What runs LiveKit, for each supervisor, from one ServiceSpec: the same binary, arguments and
 // log file whether systemd, launchd or vm's own process supervisor runs it. Pure.
 
-import type { LiveKitDesired, LiveKitPaths, ServiceSpec, SupervisorKind } from '../../model.js';
+import type { ServiceSpec, SupervisorKind } from '../../model.js';
+import type { LiveKitDesired, LiveKitPaths } from './model.js';
 import { renderPlist } from '../../resources/plist.js';
 import { renderUnit } from '../../resources/unit.js';
 

@@ -3,7 +3,7 @@
 // file, and health is PING → PONG (src/resources/redis-ping.ts). The process is supervised like
 // every kind (src/resources/supervised.ts).
 
-import type { Effect, RedisDesired, RedisObserved } from '../../model.js';
+import type { RedisDesired, RedisObserved } from './model.js';
 import type { ServiceKind } from '../contract.js';
 import { normaliseRedis, REDIS_PORT, type WrittenRedis } from './normalise.js';
 import { observeRedis } from './observe.js';

@@ -1,7 +1,8 @@
 // `services.redis` as written → desired state. Pure; `~` expanded; the password as load.ts
 // resolved it (text, { env } or { file }).
 
-import type { RedisDesired, ServiceName, ServiceState } from '../../model.js';
+import type { ServiceName, ServiceState } from '../../model.js';
+import type { RedisDesired } from './model.js';
 import type { NormaliseTools } from '../command/normalise.js';
 
 export interface WrittenRedis {

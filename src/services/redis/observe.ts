@@ -2,7 +2,7 @@
 // concurrent probes, like the other kinds (resources/supervised-observe.ts); health is PING → PONG
 // (with AUTH).
 
-import type { RedisDesired, RedisObserved } from '../../model.js';
+import type { RedisDesired, RedisObserved } from './model.js';
 import type { Facts } from '../../facts/facts.js';
 import type { Host } from '../../platform/host.js';
 import { observeRedisHealth } from '../../resources/redis-ping.js';

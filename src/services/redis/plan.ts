@@ -2,7 +2,8 @@
 // its config file (0600, a managed file: it holds requirepass; diffs show `(sensitive)`), its data
 // directory, then the supervised process as for every kind, healthy when PING answers PONG. Pure.
 
-import type { Effect, RedisDesired, RedisObserved, ResourceKind, StepAction } from '../../model.js';
+import type { Effect, ResourceKind, StepAction } from '../../model.js';
+import type { RedisDesired, RedisObserved } from './model.js';
 import type { PlanContext } from '../../plan/context.js';
 import { fileProblem, planWrite, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type Ownership } from '../../resources/managed-file.js';
 import { planSupervised, planSupervisedAbsent, planSupervisor, programInput } from '../../resources/supervised.js';

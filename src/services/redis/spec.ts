@@ -3,7 +3,8 @@
 // never on the command line or in the unit). Pure.
 
 import { join } from 'node:path';
-import type { RedisDesired, Roots, ServiceName, ServicePaths, ServiceSpec, SupervisorKind } from '../../model.js';
+import type { Roots, ServiceName, ServicePaths, ServiceSpec, SupervisorKind } from '../../model.js';
+import type { RedisDesired } from './model.js';
 import { servicePaths } from '../../paths.js';
 
 export interface RedisPaths extends ServicePaths {

@@ -1,6 +1,7 @@
 // `vm status` for a `redis` service. Read-only; never the password.
 
-import type { RedisDesired, RedisObserved, ResourceKind } from '../../model.js';
+import type { ResourceKind } from '../../model.js';
+import type { RedisDesired, RedisObserved } from './model.js';
 import { describeHealth } from '../../resources/health.js';
 import type { ServiceSnapshot, ServiceStatusView } from '../contract.js';
 import { redisAddress, type RedisPaths } from './spec.js';
