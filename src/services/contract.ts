@@ -42,6 +42,7 @@ import type { PlanContext } from '../plan/context.js';
 import type { FragmentWant } from '../resources/managed-fragment.js';
 import type { EnvVar } from '../resources/marked-block.js';
 import type { Entry, RuleContext } from '../spec/rule-kit.js';
+import type { SecretPlace } from '../spec/secrets.js';
 
 export interface ServicePlan {
   readonly steps: Step[];
@@ -119,11 +120,10 @@ export interface NormaliseContext {
   readonly voicemodeHome: string;
   /** The entry's JSON pointer (`/services/NAME`). */
   readonly pointer: string;
-  /** A `{ env }`/`{ file }` secret by its JSON pointer, as load.ts read it. */
+  /** A secret (its kind's `secrets` named its place) by its JSON pointer, as load.ts read it. */
   readonly secretAt: (pointer: string) => string | undefined;
-  /** LiveKit's API keys' secrets by key name, and its fallback's (load.ts resolves these apart). */
-  readonly keySecrets?: ReadonlyMap<string, string> | undefined;
-  readonly fallbackSecret?: SecretResult | undefined;
+  /** A lazy secret (SecretPlace.lazy): its value, or why it cannot be had; undefined: not written. */
+  readonly lazySecretAt: (pointer: string) => SecretResult | undefined;
 }
 
 export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extends ServiceObserved = ServiceObserved, P extends ServicePaths = ServicePaths> {
@@ -133,10 +133,15 @@ export interface ServiceKind<D extends ServiceDesired = ServiceDesired, O extend
   /** The checks of its entry its schema part cannot express (reported through ctx). */
   rules(entry: Entry, ctx: RuleContext): void;
   /**
-   * Where its entry holds secrets besides LiveKit's keys (JSON pointers under `at`, only those
-   * written): read like keys (text, { env }, { file }), never shown.
+   * Where its entry holds secrets (only those written, under `at`): each is text, { env } or
+   * { file }, resolved by load.ts before the rules and normalise run, and never shown.
    */
-  secretPointers?(entry: Entry, at: string): string[];
+  secrets?(entry: Entry, at: string): SecretPlace[];
+  /**
+   * Paths in its entry (from the entry: `/keys`, `/password`) whose values error messages never
+   * show: a secret, or what may be one written in the wrong place.
+   */
+  readonly sensitive?: readonly string[];
   /** The file's entry (validated by the schema and the rules) → its desired state. Pure. */
   normalise(name: ServiceName, written: unknown, ctx: NormaliseContext): D;
   /** What people call it in messages: "LiveKit", "whisper", "my-llm". */

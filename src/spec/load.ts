@@ -14,7 +14,7 @@ import { MAX_SPEC_BYTES, decodeSpec, parseSpec, sizeProblem } from './parse.js';
 import { hostLabel, hostMatches, hostnameOf, hostPatterns, matchingHosts, mergeHosts } from './hosts.js';
 import { checkServiceRules } from './rules.js';
 import { checkClientRules } from './rules-clients.js';
-import { readSecretFileSync, resolveFallbackSecret, resolveSecrets, secretRef } from './secrets.js';
+import { readSecretFileSync, resolveSecrets, secretEnvNames } from './secrets.js';
 import type { SecretFileRead } from './secrets.js';
 import { mergeProblems, sortProblems, validateSchema } from './validate.js';
 
@@ -161,30 +161,19 @@ function checkText(text: string, file: string, env: Env, opts: ValidateOptions, 
     return (opts.readSecretFile ?? readSecretFileSync)(path);
   };
   const secrets = resolveSecrets(parsed.spec, schema, { env, readFile });
-  const fallbackSecret = resolveFallbackSecret(parsed.spec, schema, { env, readFile });
   const deferred = deferSecrets ? secrets.problems : [];
   const later = [
-    ...checkServiceRules(parsed.spec, env, secrets.values),
+    ...checkServiceRules(parsed.spec, env, secrets.byPointer),
     ...checkClientRules(parsed.spec, env),
     ...(deferSecrets ? [] : secrets.problems),
   ];
   const problems = mergeProblems(schema, later);
   // Deferred or not, a file with other problems is refused with all of them.
   if (problems.length > 0) throw specError(deferred.length === 0 ? problems : mergeProblems(schema, [...later, ...deferred]));
-  let values = secrets.values;
-  let byPointer = secrets.byPointer;
-  if (deferred.length > 0) {
-    const stand = new Map(values);
-    const standBy = new Map(byPointer);
-    for (const p of deferred) {
-      if (p.pointer.startsWith('/services/livekit/keys/')) stand.set(keyName(p.pointer), UNRESOLVED_SECRET);
-      else standBy.set(p.pointer, UNRESOLVED_SECRET);
-    }
-    values = stand;
-    byPointer = standBy;
-  }
-  const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, values, process.platform, fallbackSecret, byPointer);
-  const envNames = envSecretNames(parsed.spec.data);
+  // A secret that cannot be had here stands in as UNRESOLVED_SECRET (read-only commands only).
+  const byPointer = deferred.length === 0 ? secrets.byPointer : new Map([...secrets.byPointer, ...deferred.map((p) => [p.pointer, UNRESOLVED_SECRET] as const)]);
+  const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, byPointer, secrets.lazy, process.platform);
+  const envNames = secretEnvNames(parsed.spec.data);
   return {
     desired: {
       ...desired,
@@ -194,23 +183,6 @@ function checkText(text: string, file: string, env: Env, opts: ValidateOptions, 
     },
     secretProblems: deferred.length === 0 ? [] : specError(deferred).problems,
   };
-}
-
-/** The key name a secret problem's pointer (`/services/livekit/keys/NAME`) ends in. */
-function keyName(pointer: string): string {
-  const last = pointer.slice(pointer.lastIndexOf('/') + 1);
-  return last.replace(/~1/g, '/').replace(/~0/g, '~');
-}
-
-/** The environment variables `{ env: NAME }` secrets come from, in file order, each once. */
-function envSecretNames(data: unknown): string[] {
-  const keys = (data as { services?: { livekit?: { keys?: unknown } | null } | null } | null)?.services?.livekit?.keys;
-  if (typeof keys !== 'object' || keys === null) return [];
-  const names = Object.values(keys).flatMap((v) => {
-    const ref = secretRef(v);
-    return ref?.kind === 'env' ? [ref.name] : [];
-  });
-  return [...new Set(names)];
 }
 
 /**

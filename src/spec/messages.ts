@@ -2,12 +2,16 @@
 // pointer of the offending node and whether to point at its key or its value.
 // Pure: no I/O, no positions (validate.ts locates).
 //
-// Nothing under services.livekit.keys is ever echoed: a value there is a secret, or may be one
-// written in the wrong place (a secret pasted as `env:` or as a key of the reference).
+// Nothing a kind calls sensitive (ServiceKind.sensitive: LiveKit's keys, a password) is ever
+// echoed: a value there is a secret, or may be one written in the wrong place (a secret pasted as
+// `env:` or as a key of the reference). Messages are chosen by the shape of the pointer, with the
+// service's name as `*`: the shared definitions (bind addresses, paths, secret references, health)
+// read alike in every kind.
 
 import type { ErrorObject } from 'ajv';
 import { allowedKeys, kindKeys, namedKinds } from './generated/validate.js';
 import { pointerSegments } from './parse.js';
+import { findKind } from '../services/registry.js';
 
 export interface Described {
   readonly pointer: string;
@@ -17,10 +21,10 @@ export interface Described {
 
 /** Keys the schema's if/then/else allows with one install method only. */
 const ONLY_WITH: Readonly<Record<string, string>> = {
-  '/services/livekit/install/path': 'path is only used with `method: path`',
-  '/services/livekit/install/base_url': 'base_url is only used with `method: release` (or auto)',
-  '/services/livekit/install/archive': 'archive is only used with `method: release` (or auto)',
-  '/services/livekit/install/script_url': 'script_url is only used with `method: script`',
+  '/services/*/install/path': 'path is only used with `method: path`',
+  '/services/*/install/base_url': 'base_url is only used with `method: release` (or auto)',
+  '/services/*/install/archive': 'archive is only used with `method: release` (or auto)',
+  '/services/*/install/script_url': 'script_url is only used with `method: script`',
 };
 
 /** Why a key is required, when the schema requires it conditionally (then/else). */
@@ -34,14 +38,13 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   integer: 'a whole number', number: 'a number', boolean: 'true or false',
 };
 
-/** Pointer with list indices and user-chosen key names replaced by `*`, to look up rules by shape. */
+/** Pointer with list indices and user-chosen names (services, keys) as `*`, to look up messages by shape. */
 export function shape(pointer: string): string {
   return pointer
     .replace(/^\/hosts\/[^/]+/, '/hosts/*')
+    .replace(/^\/services\/[^/]+/, '/services/*')
     .replace(/\/bind_addresses\/\d+$/, '/bind_addresses/*')
-    .replace(/^(\/services\/livekit\/keys)\/[^/]+/, '$1/*')
-    // Every kind's health timeout and program path are the same shared definitions.
-    .replace(/^\/services\/[^/]+\/(health\/timeout|install\/path)$/, '/services/*/$1');
+    .replace(/^(\/services\/\*\/keys)\/[^/]+/, '$1/*');
 }
 
 /**
@@ -53,8 +56,7 @@ export function allowedAt(pointer: string, data: unknown): readonly string[] {
   const m = /^\/services\/([^/]+)(.*)$/.exec(pointer);
   if (m === null) return lookup(allowedKeys, pointer);
   const [, name = '', rest = ''] = m;
-  const entry = valueAt(data, `/services/${name}`);
-  const kind = typeof entry === 'object' && entry !== null && typeof (entry as Record<string, unknown>)['kind'] === 'string' ? String((entry as Record<string, unknown>)['kind']) : name.replace(/~1/g, '/').replace(/~0/g, '~');
+  const kind = kindOfEntry(name, data);
   const keys = Object.hasOwn(kindKeys, kind) ? kindKeys[kind] : undefined;
   return keys === undefined ? [] : lookup(keys, rest);
 }
@@ -69,11 +71,20 @@ function lookup(table: Readonly<Record<string, readonly string[]>>, pointer: str
   return match === undefined ? [] : (table[match] ?? []);
 }
 
-/** Whether the node at `pointer` is a secret or part of one: its value must not be shown. */
-export function isUnderKeys(pointer: string): boolean {
-  // Passwords (LiveKit's Redis, a redis service's requirepass) are secrets too.
-  if (/^\/services\/[^/]+(\/redis)?\/password(\/|$)/.test(pointer)) return true;
-  return pointer === '/services/livekit/keys' || pointer.startsWith('/services/livekit/keys/');
+/** Whether the node at `pointer` is a secret or part of one (its kind says: sensitive): never shown. */
+export function isUnderKeys(pointer: string, data: unknown): boolean {
+  const m = /^\/services\/([^/]+)(\/.*)?$/.exec(pointer);
+  if (m === null) return false;
+  const [, name = '', rest = ''] = m;
+  const sensitive = findKind(kindOfEntry(name, data))?.sensitive ?? [];
+  return sensitive.some((s) => rest === s || rest.startsWith(`${s}/`));
+}
+
+/** The kind the entry at `/services/NAME` is: its `kind:`, or its name (as the schema reads it). */
+function kindOfEntry(name: string, data: unknown): string {
+  const entry = valueAt(data, `/services/${name}`);
+  const kind = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)['kind'] : undefined;
+  return typeof kind === 'string' ? kind : name.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
 /** A name the user chose (a key), quoted for a message and cut short when long. */
@@ -147,11 +158,16 @@ function closest(word: string, options: readonly string[]): string | undefined {
   return best !== undefined && best.d <= Math.max(1, Math.floor(w.length / 3)) ? best.o : undefined;
 }
 
-function patternMessage(pointer: string, value: unknown, source: string | undefined): string {
+function patternMessage(pointer: string, value: unknown, source: string | undefined, data: unknown): string {
   const s = typeof value === 'string' ? value : '';
-  if (/\/password$/.test(pointer) && isUnderKeys(pointer)) return `${subject(pointer)} must be non-empty text without newlines or control characters`;
+  if (isUnderKeys(pointer, data)) {
+    // A secret reference's parts, wherever a kind keeps one (a key's secret, a password).
+    if (/\/env$/.test(pointer)) return `${subject(pointer)} must name an environment variable (letters, digits and _, not starting with a digit), not hold the secret itself`;
+    if (/\/file$/.test(pointer)) return !s.startsWith('/') && !s.startsWith('~/') ? `${subject(pointer)} must be an absolute path or start with ~/` : pathCharacters(subject(pointer), s);
+    return `${subject(pointer)} must be non-empty text without newlines or control characters`;
+  }
   switch (shape(pointer)) {
-    case '/services/livekit/version':
+    case '/services/*/version':
       return `version must be an exact X.Y.Z such as 1.9.0, without a leading v (got ${show(value)})`;
     case '/services/*/install/path':
       if (!s.startsWith('/') && !s.startsWith('~/')) return `path must be absolute or start with ~/ (got ${show(value)})`;
@@ -161,20 +177,13 @@ function patternMessage(pointer: string, value: unknown, source: string | undefi
       return pathCharacters('env_file', s);
     case '/clients/lk_project':
       return `lk_project must be letters, digits, _ and - only, as lk names projects (got ${show(value)})`;
-    case '/services/livekit/install/base_url':
+    case '/services/*/install/base_url':
       if (/^https?:\/\//.test(s)) return 'base_url must not contain spaces, newlines or control characters';
       return `base_url must start with https:// (got ${show(value)})`;
-    case '/services/livekit/bind_addresses/*':
+    case '/services/*/bind_addresses/*':
       if (/\s|[\u0000-\u001f\u007f]/.test(s)) return `${subject(pointer)} must be an IP address without spaces, newlines or control characters (got ${show(value)})`;
       if (/^[0-9.]+$/.test(s)) return `${subject(pointer)} is not a valid IPv4 address (got ${show(value)})`;
       return `${subject(pointer)} must be an IP address such as 127.0.0.1 or ::1, not a host name (got ${show(value)})`;
-    case '/services/livekit/keys/*':
-      return `${subject(pointer)} must be non-empty text without newlines or control characters`;
-    case '/services/livekit/keys/*/env':
-      return `${subject(pointer)} must name an environment variable (letters, digits and _, not starting with a digit), not hold the secret itself`;
-    case '/services/livekit/keys/*/file':
-      if (!s.startsWith('/') && !s.startsWith('~/')) return `${subject(pointer)} must be an absolute path or start with ~/`;
-      return pathCharacters(subject(pointer), s);
     case '/services/*/health/timeout':
       return `timeout must be a duration such as 500ms, 30s or 2m, or a number of seconds (got ${source ?? show(value)})`;
     default:
@@ -208,7 +217,7 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
     case 'additionalProperties': {
       const key = String(p['additionalProperty']);
       const allowed = allowedAt(at, data);
-      if (isUnderKeys(at)) {
+      if (isUnderKeys(at, data)) {
         // The key might be the secret itself (`lan: { s3cr3t: x }`): do not repeat it, not
         // even in the pointer.
         return { pointer: at, part: 'value', message: `${name} must be ${SECRET_FORMS}; this mapping has another key (allowed here: ${allowed.join(', ')})` };
@@ -218,7 +227,7 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       return { pointer: `${at}/${escapePointer(key)}`, part: 'key', message: `unknown key ${quoteName(key)}${hint}; allowed here: ${allowed.join(', ')}` };
     }
     case 'false schema':
-      return { pointer: at, part: 'key', message: ONLY_WITH[at] ?? `${name} is not allowed here` };
+      return { pointer: at, part: 'key', message: ONLY_WITH[shape(at)] ?? `${name} is not allowed here` };
     case 'required': {
       const key = String(p['missingProperty']);
       // A service with a name vm does not know: one line says what it needs, not three.
@@ -240,15 +249,15 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
         return { pointer: '', part: 'value', message };
       }
       // `version: 1.9` is a YAML number; saying "quote it" would only lead to the next error.
-      if (shape(at) === '/services/livekit/version') return { pointer: at, part: 'value', message: patternMessage(at, value, source(at)) };
-      if (shape(at) === '/services/livekit/keys/*') {
+      if (shape(at) === '/services/*/version') return { pointer: at, part: 'value', message: patternMessage(at, value, source(at), data) };
+      if (shape(at) === '/services/*/keys/*') {
         const quote = typeof value === 'number' || typeof value === 'boolean' ? ' (put a secret that looks like a number in quotes)' : '';
         return { pointer: at, part: 'value', message: `${name} must be ${SECRET_FORMS}; got ${kindOf(value)}${quote}` };
       }
       // `null` is allowed only where writing nothing means none (`services:`): not worth naming.
       const types = (Array.isArray(p['type']) ? (p['type'] as string[]) : [String(p['type'])]).filter((t) => t !== 'null');
       const expected = shape(at) === '/services/*/health/timeout' ? 'a duration such as 30s or a number of seconds' : types.map((t) => TYPE_NAMES[t] ?? t).join(' or ');
-      if (isUnderKeys(at)) return { pointer: at, part: 'value', message: `${name} must be ${expected}, got ${kindOf(value)}` };
+      if (isUnderKeys(at, data)) return { pointer: at, part: 'value', message: `${name} must be ${expected}, got ${kindOf(value)}` };
       // Show a number as written (0777, 1e3), not as JavaScript prints it.
       const written = typeof value === 'number' || typeof value === 'boolean' ? (source(at) ?? String(value)) : undefined;
       const quote = types.includes('string') && written !== undefined ? `; put it in quotes: "${written}"` : '';
@@ -280,7 +289,7 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
           message: `key name ${quoteName(err.propertyName)} may only use letters, digits, _ and - (1 to 64 of them)`,
         };
       }
-      return { pointer: at, part: 'value', message: patternMessage(at, value, source(at)) };
+      return { pointer: at, part: 'value', message: patternMessage(at, value, source(at), data) };
     case 'minimum':
       return { pointer: at, part: 'value', message: `${name} must be at least ${String(p['limit'])} (got ${show(value)})` };
     case 'maximum':
@@ -294,7 +303,7 @@ export function describe(err: ErrorObject, data: unknown, source: (pointer: stri
       return { pointer: `${at}/${later}`, part: 'value', message: `${name} lists ${show(valueAt(value, `/${later}`))} twice` };
     }
     case 'minProperties':
-      if (shape(at) === '/services/livekit/keys/*') return { pointer: at, part: 'value', message: `${name} must be ${SECRET_FORMS}; got an empty mapping` };
+      if (shape(at) === '/services/*/keys/*') return { pointer: at, part: 'value', message: `${name} must be ${SECRET_FORMS}; got an empty mapping` };
       return { pointer: at, part: 'key', message: `${name} must declare at least one key, or be left out so vm generates one` };
     case 'maxProperties':
       return { pointer: at, part: 'value', message: `${name} takes one of env or file, not both` };

@@ -66,19 +66,16 @@ export function expandHome(path: string, env: Env): string {
 }
 
 /**
- * `secrets`: key name → secret for every `{ env }`/`{ file }` key, as load.ts resolved them
- * (inline secrets are taken from `w`).
+ * `secrets`: every secret by its JSON pointer, as load.ts resolved them; `lazy`: those only a
+ * client needs, each its value or why it cannot be had (src/spec/secrets.ts).
  */
 export function normalise(
   w: WrittenSpec,
   source: SpecSource,
   env: Env,
-  secrets?: ReadonlyMap<string, string>,
+  secrets: ReadonlyMap<string, string> = new Map(),
+  lazy: ReadonlyMap<string, SecretResult> = new Map(),
   platform: string = process.platform,
-  /** The fallback's `{ env }`/`{ file }` secret as load.ts resolved it (or why it could not). */
-  fallbackSecret?: SecretResult,
-  /** Other secrets (Redis passwords) by JSON pointer, as load.ts resolved them. */
-  byPointer?: ReadonlyMap<string, string>,
 ): DesiredState {
   const services: Record<string, ServiceDesired> = {};
   for (const [name, ws] of Object.entries(w.services ?? {})) {
@@ -90,9 +87,8 @@ export function normalise(
       parseDuration,
       parseSize,
       voicemodeHome: voicemodeHomeOf(env),
-      secretAt: (pointer) => byPointer?.get(pointer),
-      keySecrets: secrets,
-      fallbackSecret,
+      secretAt: (pointer) => secrets.get(pointer),
+      lazySecretAt: (pointer) => lazy.get(pointer),
       pointer: `/services/${escapePointer(name)}`,
     };
     // Each kind normalises its own entry (src/services/<kind>/normalise.ts).

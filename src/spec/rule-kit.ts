@@ -16,8 +16,8 @@ export interface RuleContext {
   readonly env: Env;
   /** HOME when it is an absolute path; `~/` cannot be expanded without it. */
   readonly home: string | undefined;
-  /** LiveKit's API key secrets as resolved, by key name: what must not face a network weak. */
-  readonly keySecrets: ReadonlyMap<string, string>;
+  /** A (not lazy) secret as resolved, by its JSON pointer: what must not face a network weak. */
+  secretAt(pointer: string): string | undefined;
   /** A problem at `pointer` (absolute); `key` points at the key rather than its value. */
   report(pointer: string, message: string, part?: 'key' | 'value'): void;
 }

@@ -12,8 +12,8 @@ import { homeDir, serviceKind, type Env } from './normalise.js';
 import { locate, type ParsedSpec } from './parse.js';
 import { isMap, type RuleContext } from './rule-kit.js';
 
-/** `keySecrets`: LiveKit's key secrets as load.ts resolved them (the exposure rules judge them). */
-export function checkServiceRules(spec: ParsedSpec, env: Env, keySecrets: ReadonlyMap<string, string>): SpecProblem[] {
+/** `secrets`: the secrets load.ts resolved, by JSON pointer (exposure rules judge them). */
+export function checkServiceRules(spec: ParsedSpec, env: Env, secrets: ReadonlyMap<string, string>): SpecProblem[] {
   const problems: SpecProblem[] = [];
   const report = (pointer: string, message: string, part: 'key' | 'value' = 'value'): void => {
     const { line, column } = locate(spec, pointer, part);
@@ -29,7 +29,7 @@ export function checkServiceRules(spec: ParsedSpec, env: Env, keySecrets: Readon
     const kind = findKind(serviceKind(name, ws as { kind?: never }));
     // A kind the schema does not know (a typo in `kind:`) is the schema's to report.
     if (kind === undefined) continue;
-    const ctx: RuleContext = { name, at, env, home, keySecrets, report };
+    const ctx: RuleContext = { name, at, env, home, secretAt: (pointer) => secrets.get(pointer), report };
     kind.rules(ws, ctx);
     const written = Number.isInteger(ws['port']);
     const port = written ? (ws['port'] as number) : kind.defaultPort;

@@ -1,4 +1,5 @@
-// Secrets by reference. A key's secret is inline text, `{ env: NAME }` (read from the
+// Secrets by reference. A secret (a LiveKit key's, a Redis password, …: each kind says where its
+// entry holds them, ServiceKind.secrets) is inline text, `{ env: NAME }` (read from the
 // environment each time vm runs: plan and apply both load the file) or `{ file: PATH }` (read
 // from a file only its owner can read), so a checked-in services file need not hold it.
 //
@@ -8,14 +9,13 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { SpecProblem } from '../model.js';
-import { escapePointer, subject } from './messages.js';
+import { escapePointer } from './messages.js';
 import { expandHome, homeDir, serviceKind } from './normalise.js';
 import { findKind } from '../services/registry.js';
 import type { Env } from './normalise.js';
 import { locate } from './parse.js';
 import type { ParsedSpec } from './parse.js';
 
-const KEYS = '/services/livekit/keys';
 /** A secret file holds one line; anything bigger is the wrong file. */
 export const MAX_SECRET_FILE_BYTES = 4096;
 /** Group and other permission bits: a secret file must have none (like ssh's private keys). */
@@ -120,28 +120,73 @@ function resolveFile(written: string, who: string, src: SecretSource): Resolved 
   return { ok: true, value };
 }
 
+/** One place an entry holds a secret, as its kind names it (ServiceKind.secrets). */
+export interface SecretPlace {
+  /** Its JSON pointer: `/services/livekit/keys/devkey`. */
+  readonly pointer: string;
+  /** How messages name it: `the secret of key "devkey"`, `the Redis password`. */
+  readonly who: string;
+  /**
+   * Only what hands it to a client needs it (vm env, exec, token, rooms, status): not having it
+   * is no problem with the file, so plan and apply go on without it (LiveKit's fallback secret).
+   */
+  readonly lazy?: boolean;
+}
+
+/** Every place the file writes a secret, each service's kind saying where (in file order). */
+export function secretPlaces(data: unknown): SecretPlace[] {
+  const services = (data as { services?: unknown } | null)?.services;
+  if (typeof services !== 'object' || services === null || Array.isArray(services)) return [];
+  const out: SecretPlace[] = [];
+  for (const [name, ws] of Object.entries(services as Record<string, unknown>)) {
+    if (typeof ws !== 'object' || ws === null || Array.isArray(ws)) continue;
+    const w = ws as Record<string, unknown>;
+    out.push(...(findKind(serviceKind(name, w as { kind?: never }))?.secrets?.(w, `/services/${escapePointer(name)}`) ?? []));
+  }
+  return out;
+}
+
 export interface ResolvedSecrets {
-  /** Key name → secret, for every key whose secret could be had. */
-  readonly values: ReadonlyMap<string, string>;
-  /** Other secrets (a Redis password) by JSON pointer: `/services/livekit/redis/password`. */
+  /** Every secret that could be had (inline ones too), by JSON pointer. */
   readonly byPointer: ReadonlyMap<string, string>;
+  /** The lazy ones: each its value, or why it cannot be had (never the value in that). */
+  readonly lazy: ReadonlyMap<string, Resolved>;
   readonly problems: SpecProblem[];
 }
 
 /**
- * Where secrets other than LiveKit's keys are written (each kind says: secretPointers), such as
- * LiveKit's Redis password and a `redis` service's requirepass. Located like keys; never shown.
+ * Resolves every well-formed secret the file writes. A place whose value the schema already
+ * reported (`schemaProblems`) is skipped: one problem per place is enough.
  */
-export function passwordPointers(data: unknown): string[] {
-  const services = (data as { services?: unknown } | null)?.services;
-  if (typeof services !== 'object' || services === null || Array.isArray(services)) return [];
-  const out: string[] = [];
-  for (const [name, ws] of Object.entries(services as Record<string, unknown>)) {
-    if (typeof ws !== 'object' || ws === null || Array.isArray(ws)) continue;
-    const w = ws as Record<string, unknown>;
-    out.push(...(findKind(serviceKind(name, w as { kind?: never }))?.secretPointers?.(w, `/services/${escapePointer(name)}`) ?? []));
+export function resolveSecrets(spec: ParsedSpec, schemaProblems: readonly SpecProblem[], src: SecretSource): ResolvedSecrets {
+  const byPointer = new Map<string, string>();
+  const lazy = new Map<string, Resolved>();
+  const problems: SpecProblem[] = [];
+  for (const { pointer, who, lazy: isLazy } of secretPlaces(spec.data)) {
+    if (schemaProblems.some((p) => p.pointer === pointer || p.pointer.startsWith(`${pointer}/`))) continue;
+    const ref = secretRef(at(spec.data, pointer));
+    if (ref === undefined) continue;
+    const r = resolveSecret(ref, who, src);
+    if (isLazy === true) {
+      // "plan and apply read it each time" is about the other secrets; this one is read only when used.
+      lazy.set(pointer, r.ok ? r : { ok: false, message: r.message.replace(/; set it where vm runs \(plan and apply read it each time\)$/, '; set it where vm runs') });
+    } else if (r.ok) {
+      byPointer.set(pointer, r.value);
+    } else {
+      const { line, column } = locate(spec, pointer, 'value');
+      problems.push({ file: spec.file, line, column, pointer, message: r.message });
+    }
   }
-  return out;
+  return { byPointer, lazy, problems };
+}
+
+/** The environment variables the file's secrets are read from (not the lazy ones), each once. */
+export function secretEnvNames(data: unknown): string[] {
+  const names = secretPlaces(data).flatMap((p) => {
+    const ref = p.lazy === true ? undefined : secretRef(at(data, p.pointer));
+    return ref?.kind === 'env' ? [ref.name] : [];
+  });
+  return [...new Set(names)];
 }
 
 /** A pointer's value in plain data. */
@@ -153,43 +198,6 @@ function at(data: unknown, pointer: string): unknown {
     .reduce<unknown>((v, seg) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[seg] : undefined), data);
 }
 
-/**
- * Resolves every well-formed secret under services.livekit.keys. A key whose value the schema
- * already reported (`schemaProblems`) is skipped: one problem per place is enough.
- */
-export function resolveSecrets(spec: ParsedSpec, schemaProblems: readonly SpecProblem[], src: SecretSource): ResolvedSecrets {
-  const values = new Map<string, string>();
-  const byPointer = new Map<string, string>();
-  const problems: SpecProblem[] = [];
-  for (const pointer of passwordPointers(spec.data)) {
-    if (schemaProblems.some((p) => p.pointer === pointer || p.pointer.startsWith(`${pointer}/`))) continue;
-    const ref = secretRef(at(spec.data, pointer));
-    if (ref === undefined) continue;
-    const r = resolveSecret(ref, pointer.endsWith('/redis/password') ? 'the Redis password' : 'the password', src);
-    if (r.ok) byPointer.set(pointer, r.value);
-    else {
-      const { line, column } = locate(spec, pointer, 'value');
-      problems.push({ file: spec.file, line, column, pointer, message: r.message });
-    }
-  }
-  const lk = (spec.data as { services?: { livekit?: { keys?: unknown } } } | null)?.services?.livekit;
-  const keys = typeof lk === 'object' && lk !== null ? lk.keys : undefined;
-  if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) return { values, byPointer, problems };
-  for (const [name, written] of Object.entries(keys as Record<string, unknown>)) {
-    const pointer = `${KEYS}/${escapePointer(name)}`;
-    if (schemaProblems.some((p) => p.pointer === pointer || p.pointer.startsWith(`${pointer}/`))) continue;
-    const ref = secretRef(written);
-    if (ref === undefined) continue;
-    const r = resolveSecret(ref, subject(pointer), src);
-    if (r.ok) {
-      values.set(name, r.value);
-    } else {
-      const { line, column } = locate(spec, pointer, 'value');
-      problems.push({ file: spec.file, line, column, pointer, message: r.message });
-    }
-  }
-  return { values, byPointer, problems };
-}
 
 /**
  * Reads a secret file: follows symlinks (dotfiles link them), never blocks on a FIFO, never
@@ -237,25 +245,4 @@ function openFailure(code: string): SecretFileRead {
     default:
       return { kind: 'error', code };
   }
-}
-
-export const FALLBACK_SECRET = '/services/livekit/fallback/api_secret';
-
-/**
- * The fallback's secret (services.livekit.fallback.api_secret), or why it cannot be had;
- * undefined when no well-formed one is written. Unlike a key's secret, a failure here is not a
- * problem with the file: only what hands the fallback to a client needs it (vm env, exec, token,
- * rooms, status), so plan and apply go on without LIVEKIT_CLOUD_SECRET set. The message names
- * the variable or file, never the value.
- */
-export function resolveFallbackSecret(spec: ParsedSpec, schemaProblems: readonly SpecProblem[], src: SecretSource): Resolved | undefined {
-  const lk = (spec.data as { services?: { livekit?: { fallback?: { api_secret?: unknown } } } } | null)?.services?.livekit;
-  const fb = typeof lk === 'object' && lk !== null ? lk.fallback : undefined;
-  if (typeof fb !== 'object' || fb === null || Array.isArray(fb)) return undefined;
-  if (schemaProblems.some((p) => p.pointer === FALLBACK_SECRET || p.pointer.startsWith(`${FALLBACK_SECRET}/`))) return undefined;
-  const ref = secretRef(fb.api_secret);
-  if (ref === undefined) return undefined;
-  const r = resolveSecret(ref, "the fallback's api_secret", src);
-  // "plan and apply read it each time" is about key secrets; this one is read only when used.
-  return r.ok ? r : { ok: false, message: r.message.replace(/; set it where vm runs \(plan and apply read it each time\)$/, '; set it where vm runs') };
 }

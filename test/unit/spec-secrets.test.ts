@@ -75,6 +75,30 @@ describe('{ env: NAME }', () => {
   });
 });
 
+describe('every kind’s secrets', () => {
+  it('the variables a watch under systemd needs include a Redis password’s, not only LiveKit’s keys', () => {
+    const text = `${withKey('{ env: LK_SECRET }')}    redis: { address: 10.0.0.2:6379, password: { env: LK_REDIS_PW } }\n  cache:\n    kind: redis\n    password: { env: CACHE_PW }\n`;
+    const d = validateText(text, 'vm.yaml', { HOME: home, LK_SECRET: SECRET, LK_REDIS_PW: 'pw-one', CACHE_PW: 'pw-two' });
+    expect(d.secretEnv).toEqual(['LK_REDIS_PW', 'LK_SECRET', 'CACHE_PW']);
+    expect(d.services['cache']).toMatchObject({ kind: 'redis', password: 'pw-two' });
+  });
+
+  it('a password or the fallback’s secret written in the wrong form is not repeated, as a key’s is not', () => {
+    const pasted = 'pasted-secret-0123456789abcdefghijkl';
+    expect(problems(`version: 1\nservices:\n  redis:\n    password: { env: "${pasted}" }\n`, { HOME: home }, undefined, [pasted])).toEqual([
+      'vm.yaml:4:22: env must name an environment variable (letters, digits and _, not starting with a digit), not hold the secret itself (at /services/redis/password/env)',
+    ]);
+    const fb = `    fallback: { url: wss://x.livekit.cloud, api_key: APIx, api_secret: { ${pasted}: 1 } }\n`;
+    expect(problems(lk(fb), { HOME: home }, undefined, [pasted])[0]).toMatch(/^vm\.yaml:5:72: api_secret must be text, \{ env: NAME \} or \{ file: PATH \}; this mapping has another key/);
+  });
+
+  it('a redis service under another name has its password located when it cannot be read', () => {
+    expect(problems('version: 1\nservices:\n  cache:\n    kind: redis\n    password: { env: CACHE_PW }\n')).toEqual([
+      'vm.yaml:5:15: the password comes from the environment variable CACHE_PW, which is not set; set it where vm runs (plan and apply read it each time) (at /services/cache/password)',
+    ]);
+  });
+});
+
 describe('{ file: PATH }', () => {
   it('reads the secret from a private file, dropping one trailing newline, ~ expanded', () => {
     secretFile('lk.secret', `${SECRET}\n`);

@@ -13,7 +13,7 @@ import { clientUrl, healthUrl } from './render.js';
 import { serviceSpec } from './supervision.js';
 import { removeFailedVersions, rollbackEffects } from './rollback.js';
 import { livekitStatus } from './status.js';
-import { livekitRules } from './rules.js';
+import { livekitRules, livekitSecrets } from './rules.js';
 import { DEFAULTS } from '../../spec/default.js';
 import { recordVersion } from './version-record.js';
 import { versionsToRemove } from './versions.js';
@@ -62,7 +62,8 @@ export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPa
   },
   defaultPort: DEFAULTS.port,
   rules: livekitRules,
-  secretPointers: (lk, at) => (typeof lk['redis'] === 'object' && lk['redis'] !== null && 'password' in lk['redis'] ? [`${at}/redis/password`] : []),
+  secrets: livekitSecrets,
+  sensitive: ['/keys', '/redis/password', '/fallback/api_secret'],
   endpoint: (d) => ({ role: 'livekit', url: clientUrl(d) }),
   wellKnown: {
     port: 7880,

@@ -6,6 +6,7 @@ import type { InstallMethod, KeysSpec, LiveKitDesired, LiveKitExpose, LiveKitFal
 import { DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from '../../spec/default.js';
 import { DEFAULT_HTTPS_PORT, expandHome, parseDuration, parseSize, type Env, type WrittenSecret } from '../../spec/normalise.js';
 import { clientFallbackUrl } from './fallback-url.js';
+import { escapePointer } from '../../spec/messages.js';
 import type { NormaliseContext } from '../contract.js';
 
 /** LiveKit's entry as written (snake_case, everything optional): matches its schema part. */
@@ -50,7 +51,7 @@ export interface WrittenLiveKit {
 }
 
 export function normaliseLiveKit(_name: ServiceName, written: unknown, ctx: NormaliseContext): LiveKitDesired {
-  return livekit(written as WrittenLiveKit, ctx.env, ctx.keySecrets, ctx.platform, ctx.fallbackSecret, ctx.secretAt);
+  return livekit(written as WrittenLiveKit, ctx);
 }
 
 function install(w: WrittenLiveKit['install'], env: Env, platform: string): InstallMethod {
@@ -68,12 +69,12 @@ function install(w: WrittenLiveKit['install'], env: Env, platform: string): Inst
   }
 }
 
-function keys(w: WrittenLiveKit['keys'], secrets: ReadonlyMap<string, string> | undefined): KeysSpec {
+function keys(w: WrittenLiveKit['keys'], secretAt: (pointer: string) => string | undefined, at: string): KeysSpec {
   if (w === undefined) return { kind: 'generated', apiKey: GENERATED_API_KEY };
   // A fresh plain object: the written map came from YAML and may hold keys like __proto__ as
   // own properties; Object.fromEntries keeps them as data.
   const entries = Object.entries(w).map(([name, secret]): [string, string] => {
-    const value = typeof secret === 'string' ? secret : secrets?.get(name);
+    const value = typeof secret === 'string' ? secret : secretAt(`${at}/keys/${escapePointer(name)}`);
     // load.ts resolves every reference before normalising; reaching here without one is a bug.
     if (value === undefined) throw new Error(`the secret of key ${JSON.stringify(name)} was not resolved`);
     return [name, value];
@@ -95,8 +96,9 @@ function redisOf(w: WrittenLiveKit['redis'], password: string | undefined): Live
   return { address: w.address, ...(w.username === undefined ? {} : { username: w.username }), ...(pw === undefined ? {} : { password: pw }), db: w.db ?? 0, tls: w.tls ?? false };
 }
 
-function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, string> | undefined, platform: string, fallbackSecret: SecretResult | undefined, secretAt: (pointer: string) => string | undefined): LiveKitDesired {
-  const redis = redisOf(w.redis, secretAt('/services/livekit/redis/password'));
+function livekit(w: WrittenLiveKit, ctx: NormaliseContext): LiveKitDesired {
+  const { env, platform, secretAt, pointer: at } = ctx;
+  const redis = redisOf(w.redis, secretAt(`${at}/redis/password`));
   const d = DEFAULTS;
   const state = w.state ?? d.state;
   const inst = install(w.install, env, platform);
@@ -119,14 +121,14 @@ function livekit(w: WrittenLiveKit, env: Env, secrets: ReadonlyMap<string, strin
       tcpPort: w.rtc?.tcp_port ?? d.rtc.tcpPort,
       useExternalIp: w.rtc?.use_external_ip ?? d.rtc.useExternalIp,
     },
-    keys: keys(w.keys, secrets),
+    keys: keys(w.keys, secretAt, at),
     room: {
       autoCreate: w.room?.auto_create ?? d.room.autoCreate,
       emptyTimeout: w.room?.empty_timeout ?? d.room.emptyTimeout,
     },
     logging: { level: w.logging?.level ?? d.logLevel, maxBytes: parseSize(w.logging?.max_size) ?? d.logMaxBytes },
     health: { timeoutMs: parseDuration(w.health?.timeout) ?? d.healthTimeoutMs },
-    ...(w.fallback === undefined ? {} : { fallback: fallback(w.fallback, fallbackSecret) }),
+    ...(w.fallback === undefined ? {} : { fallback: fallback(w.fallback, ctx.lazySecretAt(`${at}/fallback/api_secret`)) }),
     ...exposeOf(w.expose),
     ...(redis === undefined ? {} : { redis }),
     ...(w.region === undefined ? {} : { region: w.region }),

@@ -11,6 +11,7 @@ import { escapePointer, show, subject } from '../../spec/messages.js';
 import { checkBindAddresses, checkHealthTimeout, get, isMap, needsHome, type Entry, type RuleContext } from '../../spec/rule-kit.js';
 import { describeWeakness, secretWeakness } from './exposure-rules.js';
 import { fallbackUrlProblem } from './fallback-url.js';
+import type { SecretPlace } from '../../spec/secrets.js';
 
 interface Port {
   readonly value: number;
@@ -109,16 +110,28 @@ function refuseWeakExposure(lk: Entry, ctx: RuleContext): void {
   if (open === undefined && tailnet === undefined) return;
   const where = open === undefined ? `LiveKit is reachable on the tailnet (${tailnet})` : `LiveKit listens on ${describeExposure(open)}`;
   const fix = open === undefined ? 'or remove expose (or set allow_insecure: true)' : EXPOSURE_FIX;
-  for (const [name, secret] of ctx.keySecrets) {
-    const weak = secretWeakness(secret);
-    if (weak === undefined) continue;
+  for (const name of isMap(lk['keys']) ? Object.keys(lk['keys']) : []) {
     const pointer = `${ctx.at}/keys/${escapePointer(name)}`;
+    const secret = ctx.secretAt(pointer);
+    const weak = secret === undefined ? undefined : secretWeakness(secret);
+    if (weak === undefined) continue;
     const own = weak === 'well-known' ? 'your own' : 'a';
     ctx.report(pointer, `${subject(pointer)} ${describeWeakness(weak)}, but ${where}: anyone who can reach it could guess the secret; use ${own} random secret of 32 or more characters (openssl rand -base64 32), ${fix}`);
   }
   if (lk['dev'] === true) {
     ctx.report(`${ctx.at}/dev`, `dev: true serves LiveKit's /debug/pprof profiling endpoints, but ${where}: anyone who can reach it could use them; remove dev: true, ${fix}`);
   }
+}
+
+/** Its API keys' secrets, its Redis password, and the fallback's secret (lazy: only clients need it). */
+export function livekitSecrets(lk: Entry, at: string): SecretPlace[] {
+  const keys = isMap(lk['keys']) ? Object.keys(lk['keys']).map((name) => {
+    const pointer = `${at}/keys/${escapePointer(name)}`;
+    return { pointer, who: subject(pointer) };
+  }) : [];
+  const redis = isMap(lk['redis']) && 'password' in lk['redis'] ? [{ pointer: `${at}/redis/password`, who: 'the Redis password' }] : [];
+  const fallback = isMap(lk['fallback']) && 'api_secret' in lk['fallback'] ? [{ pointer: `${at}/fallback/api_secret`, who: "the fallback's api_secret", lazy: true }] : [];
+  return [...redis, ...keys, ...fallback];
 }
 
 /** 127.0.0.0/8, ::1 or localhost. */
