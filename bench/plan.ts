@@ -9,31 +9,15 @@
 import { spawnSync } from 'node:child_process';
 import { it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts } from '../test/helpers/ports.js';
 import { startReleaseServer } from '../test/helpers/release-server.js';
 import { standinScript } from '../test/helpers/standin.js';
 import { startUserManager } from '../test/helpers/systemd.js';
-import { ROOT, runVm } from '../test/helpers/vm.js';
+import { ROOT } from '../test/helpers/vm.js';
+import { cleanEnv, converge, median, medianOfRatios, ratioOfMedians, ROUNDS, rounds, timed, VM, writeLiveKitSpec } from './lib.js';
 
-const PAIRS = Number(process.env['BENCH_PAIRS'] ?? 20);
 const RSS_RUNS = 5;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
-function timed(args: string[], env: NodeJS.ProcessEnv): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
-  return ms;
-}
 
 function peakRssMiB(args: string[], env: NodeJS.ProcessEnv): number {
   // bench/peak-rss.cjs prints the process's VmHWM (peak resident set) to stderr at exit.
@@ -48,30 +32,25 @@ async function main(): Promise<void> {
   const rel = await startReleaseServer({ releases: [{ version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 300 }) }] });
   let relOpen = true;
   try {
-    const [port, tcp] = (await freePorts(2)) as [number, number];
-    const dir = `${um.env.HOME}/dotfiles`;
-    await mkdir(dir, { recursive: true });
-    const spec = `${dir}/voicemode.services.yaml`;
-    await writeFile(spec, `version: 1\nservices:\n  livekit:\n    version: 1.9.0\n    install: { base_url: "${rel.baseUrl}" }\n    port: ${port}\n    rtc: { tcp_port: ${tcp} }\n`);
+    const spec = `${um.env.HOME}/dotfiles/voicemode.services.yaml`;
+    await writeLiveKitSpec(spec, { version: '1.9.0', install: `{ base_url: "${rel.baseUrl}" }` });
     // Two environments, each with its own baseline: a clean one, and this machine's own (which
     // may carry NODE_EXTRA_CA_CERTS: node then reads a CA bundle at every start, ~50 ms here).
-    const clean: NodeJS.ProcessEnv = { PATH: process.env['PATH'], ...um.env, VOICEMODE_SERVICES_FILE: spec };
-    const machine: NodeJS.ProcessEnv = { ...process.env, ...um.env, VOICEMODE_SERVICES_FILE: spec };
+    const clean = cleanEnv(um.env, spec);
+    const machine: NodeJS.ProcessEnv = { ...process.env, ...clean };
     const env = clean;
-    const vm = [`${ROOT}bin/vm.cjs`, 'plan', '--detailed-exitcode'];
-    // Async: the release server answers from this process's event loop.
-    const apply = await runVm(['apply', '--yes'], env as Record<string, string>);
-    if (apply.code !== 0) throw new Error(`apply failed: ${apply.stderr}`);
+    const vm = [VM, 'plan', '--detailed-exitcode'];
+    await converge(env); // async: the release server answers from this process's event loop
     await rel.close(); // the timed runs touch no network
     relOpen = false;
     timed(vm, env); // converged: exit 0 (detailed-exitcode would make pending changes exit 2)
     const floor = await buildFloor(env);
     timed(floor, env); // exit 0 only when it saw LiveKit active and healthy
     const results = {
-      clean: measure(vm, clean, floor),
-      machine: { NODE_EXTRA_CA_CERTS: machine['NODE_EXTRA_CA_CERTS'] !== undefined, ...measure(vm, machine, floor) },
+      clean: await measure(vm, clean, floor),
+      machine: { NODE_EXTRA_CA_CERTS: machine['NODE_EXTRA_CA_CERTS'] !== undefined, ...(await measure(vm, machine, floor)) },
     };
-    process.stdout.write(`${JSON.stringify({ pairs: PAIRS, targets: { ratio: '<= 1.6', rss_mib: '<= 60' }, ...results }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ pairs: ROUNDS, targets: { ratio: '<= 1.6', rss_mib: '<= 60' }, ...results }, null, 2)}\n`);
   } finally {
     spawnSync('systemctl', ['--user', 'stop', 'voicemode-livekit.service'], { env: { PATH: process.env['PATH'], ...um.env } });
     await um.stop();
@@ -79,36 +58,23 @@ async function main(): Promise<void> {
   }
 }
 
-function measure(vm: string[], env: NodeJS.ProcessEnv, floor: string[]) {
-    timed(['-e', '0'], env);
-    const base: number[] = [];
-    const plan: number[] = [];
-    const least: number[] = [];
-    const ratios: number[] = [];
-    for (let i = 0; i < PAIRS; i++) {
-      const order = i % 2 === 0;
-      const a = order ? timed(['-e', '0'], env) : 0;
-      const b = timed(vm, env);
-      const f = timed(floor, env);
-      const c = order ? a : timed(['-e', '0'], env);
-      base.push(c);
-      plan.push(b);
-      least.push(f);
-      ratios.push(b / c);
-    }
-    const rssPlan = median(Array.from({ length: RSS_RUNS }, () => peakRssMiB(vm, env)));
-    const rssBase = median(Array.from({ length: RSS_RUNS }, () => peakRssMiB(['-e', '0'], env)));
-    return {
-      node_e0_median_ms: +median(base).toFixed(1),
-      vm_plan_median_ms: +median(plan).toFixed(1),
-      ratio_of_medians: +(median(plan) / median(base)).toFixed(2),
-      // The least any implementation of a no-op plan with yaml + ajv + a real health check does
-      // (bench/floor-entry.ts, bundled and code-cached like vm): what 1.6× must be compared with.
-      floor_median_ms: +median(least).toFixed(1),
-      floor_ratio: +(median(least) / median(base)).toFixed(2),
-      median_of_pair_ratios: +median(ratios).toFixed(2),
-      peak_rss_mib: { vm_plan: +rssPlan.toFixed(1), node_e0: +rssBase.toFixed(1) },
-    };
+async function measure(vm: string[], env: NodeJS.ProcessEnv, floor: string[]) {
+  timed(['-e', '0'], env);
+  // Rotated: `node -e 0` is timed first in even rounds and last in odd ones.
+  const t = await rounds({ base: () => timed(['-e', '0'], env), plan: () => timed(vm, env), floor: () => timed(floor, env) }, { rotate: true });
+  const rssPlan = median(Array.from({ length: RSS_RUNS }, () => peakRssMiB(vm, env)));
+  const rssBase = median(Array.from({ length: RSS_RUNS }, () => peakRssMiB(['-e', '0'], env)));
+  return {
+    node_e0_median_ms: +median(t.base).toFixed(1),
+    vm_plan_median_ms: +median(t.plan).toFixed(1),
+    ratio_of_medians: ratioOfMedians(t.plan, t.base),
+    // The least any implementation of a no-op plan with yaml + ajv + a real health check does
+    // (bench/floor-entry.ts, bundled and code-cached like vm): what 1.6× must be compared with.
+    floor_median_ms: +median(t.floor).toFixed(1),
+    floor_ratio: ratioOfMedians(t.floor, t.base),
+    median_of_pair_ratios: medianOfRatios(t.plan, t.base),
+    peak_rss_mib: { vm_plan: +rssPlan.toFixed(1), node_e0: +rssBase.toFixed(1) },
+  };
 }
 
 /**

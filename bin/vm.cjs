@@ -83,7 +83,9 @@ async function run() {
     if (e && e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  const isTTY = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  // isatty(0), not process.stdin.isTTY: that getter builds a stream for stdin (fs streams for
+  // /dev/null, net for a pipe), ~2–3 ms that only a prompt needs.
+  const isTTY = Boolean(require('node:tty').isatty(0) && process.stdout.isTTY);
   process.exitCode = await cli.main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -73,11 +73,8 @@ export function encodeMethodCall(call: MethodCall): Buffer {
   return Buffer.concat([h.toBuffer(), body.toBuffer()]);
 }
 
-/**
- * Reads one message from the start of `buf`. Returns undefined while the message is incomplete;
- * throws DbusWireError when it is malformed.
- */
-export function decodeMessage(buf: Buffer): { message: Message; size: number } | undefined {
+/** The fixed part of the message at the start of `buf`; undefined until all of the message is in. */
+function frame(buf: Buffer): { little: boolean; bodyLength: number; serial: number; bodyStart: number; size: number } | undefined {
   if (buf.length < 16) return undefined;
   const little = buf[0] === 0x6c;
   if (!little && buf[0] !== 0x42) throw new DbusWireError(`bad endianness byte ${buf[0]}`);
@@ -91,7 +88,25 @@ export function decodeMessage(buf: Buffer): { message: Message; size: number } |
   const bodyStart = headerEnd + ((8 - (headerEnd % 8)) % 8);
   const size = bodyStart + bodyLength;
   if (size > 128 * 1024 * 1024) throw new DbusWireError(`message of ${size} bytes`);
-  if (buf.length < size) return undefined;
+  return buf.length < size ? undefined : { little, bodyLength, serial, bodyStart, size };
+}
+
+/**
+ * The size of the message at the start of `buf`, from its fixed header alone (a caller can skip a
+ * message it does not want without reading it); undefined while it is incomplete.
+ */
+export function messageSize(buf: Buffer): number | undefined {
+  return frame(buf)?.size;
+}
+
+/**
+ * Reads one message from the start of `buf`. Returns undefined while the message is incomplete;
+ * throws DbusWireError when it is malformed.
+ */
+export function decodeMessage(buf: Buffer): { message: Message; size: number } | undefined {
+  const f = frame(buf);
+  if (f === undefined) return undefined;
+  const { little, bodyLength, serial, bodyStart, size } = f;
   const r = new Reader(buf.subarray(0, size), little);
   r.pos = 12;
   const fields = r.value(parseSignature('a(yv)')[0] as Type) as DbusValue[];

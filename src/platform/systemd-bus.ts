@@ -9,7 +9,7 @@
 
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { decodeMessage, encodeMethodCall, MESSAGE_TYPE, unitObjectPath, type DbusValue, type Message, type Variant } from './dbus-wire.js';
+import { decodeMessage, encodeMethodCall, MESSAGE_TYPE, messageSize, unitObjectPath, type DbusValue, type Message, type Variant } from './dbus-wire.js';
 
 /** Properties in `systemctl show` form (booleans yes/no, numbers in decimal). */
 export type UnitProperties = ReadonlyMap<string, string>;
@@ -59,9 +59,14 @@ export function unitPropertiesOverBus(runtimeDir: string | undefined, unit: stri
           authed = true;
           buf = buf.subarray(eol + 2);
         }
-        for (let m = decodeMessage(buf); m !== undefined; m = decodeMessage(buf)) {
-          buf = buf.subarray(m.size);
-          if (m.message.replySerial !== undefined) replies.set(m.message.replySerial, m.message);
+        for (let size = messageSize(buf); size !== undefined; size = messageSize(buf)) {
+          // Signals are skipped unread. Each Get on a unit that is not loaded (a leftover probe)
+          // loads and unloads it, and systemd tells every private connection so (UnitNew,
+          // UnitRemoved): a plan of one LiveKit gets 144 signals (~27 KB), and decoding them cost
+          // it 8–13 ms (README, Speed).
+          const m = buf[1] === MESSAGE_TYPE.signal ? undefined : decodeMessage(buf);
+          buf = buf.subarray(size);
+          if (m?.message.replySerial !== undefined) replies.set(m.message.replySerial, m.message);
         }
       } catch {
         return finish(undefined);

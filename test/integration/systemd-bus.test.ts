@@ -44,6 +44,17 @@ describe.skipIf(!userManagerAvailable())('unit state over D-Bus, against a real 
     expect((await agree('vm-bus-absent.service')).get('LoadState')).toBe('not-found');
   });
 
+  it('agrees on absent units asked at once, though each connection also hears of the others being loaded', async () => {
+    // Every Get on a unit that is not loaded loads and unloads it, and systemd sends UnitNew and
+    // UnitRemoved to each private connection: the replies come between other connections' signals.
+    const units = ['vm-bus-absent-a.service', 'vm-bus-absent-b.service', 'vm-bus-absent-c.service'];
+    const bus = await Promise.all(units.map((u) => unitPropertiesOverBus(um.env.XDG_RUNTIME_DIR, u, PROPS)));
+    for (const [i, u] of units.entries()) {
+      expect(bus[i]).toBeDefined();
+      expect(Object.fromEntries(bus[i] ?? [])).toEqual(Object.fromEntries(await viaSystemctl(u)));
+    }
+  });
+
   it('agrees on a unit as it is written, enabled, started, edited and stopped', async () => {
     const unitPath = join(um.unitDir, 'vm-bus-probe.service');
     writeFileSync(unitPath, '[Unit]\nDescription=probe\n[Service]\nExecStart=/bin/sleep 300\n[Install]\nWantedBy=default.target\n');

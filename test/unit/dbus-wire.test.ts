@@ -3,7 +3,7 @@
 // test/integration/systemd-bus.test.ts.
 
 import { describe, expect, it } from 'vitest';
-import { DbusWireError, decodeMessage, encodeMethodCall, parseSignature, unitObjectPath } from '../../src/platform/dbus-wire.js';
+import { DbusWireError, decodeMessage, encodeMethodCall, messageSize, parseSignature, unitObjectPath } from '../../src/platform/dbus-wire.js';
 
 /** Little-endian message bytes, built field by field as the specification lays them out. */
 class Bytes {
@@ -109,6 +109,17 @@ describe('D-Bus wire format', () => {
     const first = decodeMessage(both);
     expect(first?.size).toBe(one.length);
     expect(decodeMessage(both.subarray(first?.size))?.message.replySerial).toBe(2);
+  });
+
+  it('tells the size of a message from its fixed header alone, once all of it is in (a signal is skipped unread)', () => {
+    const one = methodReturn(1, 'v', new Bytes().g('s').s('loaded'));
+    const both = Buffer.concat([one, methodReturn(2, 'v', new Bytes().g('u').u(0))]);
+    for (let cut = 0; cut < one.length; cut++) expect(messageSize(both.subarray(0, cut))).toBeUndefined();
+    expect(messageSize(both)).toBe(one.length);
+    expect(messageSize(both)).toBe(decodeMessage(both)?.size);
+    const badEndian = Buffer.from(one);
+    badEndian[0] = 0x58;
+    expect(() => messageSize(badEndian)).toThrow(DbusWireError);
   });
 
   it('refuses malformed input with a DbusWireError, never a crash or a hang', () => {
