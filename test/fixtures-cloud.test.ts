@@ -14,7 +14,7 @@ import type { VideoGrant } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloudStandin, stopAllCloudStandins } from './helpers/cloud-standin.js';
 import type { CloudStandin } from './helpers/cloud-standin.js';
-import { freePort } from './helpers/ports.js';
+import { freePort, waitFor } from './kit/index.js';
 
 const SERVER = fileURLToPath(new URL('./fixtures/livekit-standin/server.mjs', import.meta.url));
 const LOCAL_KEY = 'APIlocalkey';
@@ -77,11 +77,12 @@ beforeAll(async () => {
     startCloudStandin({ keys: { [CLOUD_KEY]: CLOUD_SECRET } }),
     startCloudStandin({ keys: { [CLOUD_KEY]: CLOUD_SECRET }, autoCreate: false }),
   ]);
-  const deadline = Date.now() + 30_000;
-  while ((await http(`${local.httpUrl}/`).catch(() => undefined))?.status !== 200) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`local stand-in did not start:\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const url = `${local.httpUrl}/`;
+  await waitFor(() => `the local stand-in to start:\n${stderr}`, async () => {
+    if ((await http(url).catch(() => undefined))?.status === 200) return true;
+    if (child.exitCode !== null) throw new Error(`local stand-in did not start:\n${stderr}`);
+    return false;
+  }, 30_000);
 });
 
 afterAll(async () => {

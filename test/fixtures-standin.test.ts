@@ -10,10 +10,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, freePorts } from './helpers/ports.js';
-import { writeStandin } from './helpers/standin.js';
 import { startUserManager, userManagerAvailable } from './helpers/systemd.js';
 import type { UserManager } from './helpers/systemd.js';
+import { freePort, freePorts, waitFor, writeStandin } from './kit/index.js';
 
 const VERSION = '1.9.7';
 const KEY = 'APItestkey';
@@ -42,19 +41,6 @@ function start(path: string, args: string[], env: Record<string, string> = {}): 
   running.add(proc);
   void exited.then(() => running.delete(proc));
   return proc;
-}
-
-async function waitFor(
-  what: string,
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000, // generous: the machine may be loaded; a met condition returns at once
-  explain?: () => Promise<string>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${explain ? `\n${await explain()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function get(url: string): Promise<{ status: number; body: string }> {
@@ -303,9 +289,9 @@ describe.skipIf(!userManagerAvailable())('systemd --user harness', () => {
     const started = await m.systemctl('start', 'livekit-standin.service');
     expect(started).toMatchObject({ code: 0 });
 
-    const why = async () => `${JSON.stringify(await unitState(m, 'livekit-standin.service'))}\n${await readFile(log, 'utf8').catch(() => '')}`;
-    await waitFor('unit active', async () => (await unitState(m, 'livekit-standin.service')).SubState === 'running', undefined, why);
-    await waitFor('healthy', async () => (await get(`http://127.0.0.1:${port}/`).catch(() => ({ status: 0 }))).status === 200, undefined, why);
+    const why = (what: string) => async () => `${what}\n${JSON.stringify(await unitState(m, 'livekit-standin.service'))}\n${await readFile(log, 'utf8').catch(() => '')}`;
+    await waitFor(why('unit active'), async () => (await unitState(m, 'livekit-standin.service')).SubState === 'running');
+    await waitFor(why('healthy'), async () => (await get(`http://127.0.0.1:${port}/`).catch(() => ({ status: 0 }))).status === 200);
 
     expect((await m.systemctl('stop', 'livekit-standin.service')).code).toBe(0);
     expect(await unitState(m, 'livekit-standin.service')).toMatchObject({ ActiveState: 'inactive', MainPID: '0' });

@@ -9,10 +9,8 @@ import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { writeKokoroCheckout, type KokoroCheckout } from './helpers/kokoro-checkout.js';
-import { freePort } from './helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from './helpers/release-server.js';
-import { makeWhisperModel, writeWhisperStandin } from './helpers/whisper-standin.js';
+import { freePort, type KokoroCheckout, makeWhisperModel, waitFor, writeKokoroCheckout, writeWhisperStandin } from './kit/index.js';
 
 interface Proc {
   child: ChildProcess;
@@ -41,14 +39,14 @@ function start(path: string, args: string[], opts: { cwd?: string; env?: Record<
   return proc;
 }
 
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, p?: Proc, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline || (p !== undefined && !running.has(p))) {
-      throw new Error(`timed out waiting for ${what}${p ? `\nstdout: ${p.out.stdout}\nstderr: ${p.out.stderr}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** The kit's waitFor, ended at once if `p` exits first; either way the message carries its output. */
+function waitWhileRunning(p: Proc, what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
+  const said = () => `${what}\nstdout: ${p.out.stdout}\nstderr: ${p.out.stderr}`;
+  return waitFor(said, async () => {
+    if (await cond()) return true;
+    if (!running.has(p)) throw new Error(`the process exited while waiting for ${said()}`);
+    return false;
+  });
 }
 
 /** `status body`, or "down" when nothing answers (refused, or no answer within 3 s). */
@@ -122,7 +120,7 @@ describe('whisper-server stand-in', () => {
     const port = await freePort();
     const p = start(path, ['-m', model, '--host', '127.0.0.1', '--port', String(port), ...extra]);
     const base = `http://127.0.0.1:${port}`;
-    await waitFor('/health ok', async () => (await probe(`${base}/health`)) === '200 {"status":"ok"}', p);
+    await waitWhileRunning(p, '/health ok', async () => (await probe(`${base}/health`)) === '200 {"status":"ok"}');
     return { p, base };
   }
 
@@ -147,7 +145,7 @@ describe('whisper-server stand-in', () => {
     const { base } = await serving(bin, ['-l', 'auto', '-t', '2', '-ng']);
     expect(await probe(`${base}/health`)).toBe('200 {"status":"ok"}');
     const q = start(bin, ['-m', model, '-l', 'german', '--port', String(await freePort())]);
-    await waitFor('listening', () => q.out.stdout.includes('listening'), q);
+    await waitWhileRunning(q, 'listening', () => q.out.stdout.includes('listening'));
   });
 
   it('--convert without ffmpeg on PATH says so on stdout and exits 0', async () => {
@@ -178,9 +176,9 @@ describe('whisper-server stand-in', () => {
     const port = await freePort();
     const p = start(slow, ['-m', model, '--port', String(port)]);
     const base = `http://127.0.0.1:${port}`;
-    await waitFor('model load to begin', () => p.out.stderr.includes('loading model from'), p);
+    await waitWhileRunning(p, 'model load to begin', () => p.out.stderr.includes('loading model from'));
     expect(await probe(`${base}/health`)).toBe('down');
-    await waitFor('listening line', () => p.out.stdout.includes(`whisper server listening at http://127.0.0.1:${port}`), p);
+    await waitWhileRunning(p, 'listening line', () => p.out.stdout.includes(`whisper server listening at http://127.0.0.1:${port}`));
     expect(await probe(`${base}/health`)).toBe('200 {"status":"ok"}');
   });
 
@@ -190,15 +188,15 @@ describe('whisper-server stand-in', () => {
     const port = await freePort();
     const p = start(early, ['-m', model, '--port', String(port)]);
     const base = `http://127.0.0.1:${port}`;
-    await waitFor('a first answer', async () => (await probe(`${base}/health`)) !== 'down', p);
+    await waitWhileRunning(p, 'a first answer', async () => (await probe(`${base}/health`)) !== 'down');
     expect(await probe(`${base}/health`)).toBe('503 {"status":"loading model"}');
-    await waitFor('/health ok', async () => (await probe(`${base}/health`)) === '200 {"status":"ok"}', p);
+    await waitWhileRunning(p, '/health ok', async () => (await probe(`${base}/health`)) === '200 {"status":"ok"}');
   });
 
   it('binds only --host: 127.0.0.2 answers, 127.0.0.1 on the same port does not', async () => {
     const port = await freePort();
     const p = start(bin, ['-m', model, '--host', '127.0.0.2', '--port', String(port)]);
-    await waitFor('/health ok on 127.0.0.2', async () => (await probe(`http://127.0.0.2:${port}/health`)).startsWith('200'), p);
+    await waitWhileRunning(p, '/health ok on 127.0.0.2', async () => (await probe(`http://127.0.0.2:${port}/health`)).startsWith('200'));
     expect(await probe(`http://127.0.0.1:${port}/health`)).toBe('down');
   });
 
@@ -264,7 +262,7 @@ describe('whisper-server stand-in', () => {
 
   it('SIGTERM while the model loads kills it by the signal (no handler yet), as upstream', async () => {
     const p = start(slow, ['-m', model, '--port', String(await freePort())]);
-    await waitFor('model load to begin', () => p.out.stderr.includes('loading model from'), p);
+    await waitWhileRunning(p, 'model load to begin', () => p.out.stderr.includes('loading model from'));
     p.child.kill('SIGTERM');
     expect(await p.exited).toEqual({ code: null, signal: 'SIGTERM' });
   });
@@ -279,7 +277,7 @@ describe('whisper-server stand-in', () => {
     expect(c.out.stderr).toContain('GGML_ASSERT');
     const port = await freePort();
     const n = start(never, ['-m', model, '--port', String(port)]);
-    await waitFor('model load to begin', () => n.out.stderr.includes('loading model from'), n);
+    await waitWhileRunning(n, 'model load to begin', () => n.out.stderr.includes('loading model from'));
     await new Promise((r) => setTimeout(r, 800));
     expect(await probe(`http://127.0.0.1:${port}/health`)).toBe('down');
     expect(n.child.exitCode).toBeNull();
@@ -301,7 +299,7 @@ describe('Kokoro-FastAPI checkout with the uvicorn stand-in', () => {
     const port = await freePort();
     const p = uvicorn([k.app, '--host', '127.0.0.1', '--port', String(port), ...extra]);
     const base = `http://127.0.0.1:${port}`;
-    await waitFor('Uvicorn running', () => p.out.stderr.includes(`Uvicorn running on ${base}`), p);
+    await waitWhileRunning(p, 'Uvicorn running', () => p.out.stderr.includes(`Uvicorn running on ${base}`));
     return { p, base };
   }
 
@@ -320,9 +318,9 @@ describe('Kokoro-FastAPI checkout with the uvicorn stand-in', () => {
     const port = await freePort();
     const p = uvicorn([k.app, '--host', '127.0.0.1', '--port', String(port)]);
     const base = `http://127.0.0.1:${port}`;
-    await waitFor('startup to begin', () => p.out.stderr.includes('Waiting for application startup.'), p);
+    await waitWhileRunning(p, 'startup to begin', () => p.out.stderr.includes('Waiting for application startup.'));
     expect(await probe(`${base}/health`)).toBe('down');
-    await waitFor('Uvicorn running', () => p.out.stderr.includes('Uvicorn running on'), p);
+    await waitWhileRunning(p, 'Uvicorn running', () => p.out.stderr.includes('Uvicorn running on'));
     expect(await probe(`${base}/health`)).toBe('200 {"status":"healthy"}');
     const lines = p.out.stderr.trim().split('\n');
     expect(lines.map((l) => l.replace(/\[\d+\]/, '[PID]'))).toEqual([
@@ -375,7 +373,7 @@ describe('Kokoro-FastAPI checkout with the uvicorn stand-in', () => {
   it('`.venv/bin/python -m uvicorn` runs the same entry', async () => {
     const port = await freePort();
     const p = uvicorn(['-m', 'uvicorn', k.app, '--host', '127.0.0.1', `--port=${port}`, '--workers', '1', '--log-level', 'info'], { bin: k.python });
-    await waitFor('healthy', async () => (await probe(`http://127.0.0.1:${port}/health`)).startsWith('200'), p);
+    await waitWhileRunning(p, 'healthy', async () => (await probe(`http://127.0.0.1:${port}/health`)).startsWith('200'));
   });
 
   it('refuses to start outside the checkout or without the app module: exit 1', async () => {
@@ -412,7 +410,7 @@ describe('Kokoro-FastAPI checkout with the uvicorn stand-in', () => {
   it('binds only --host: 127.0.0.3 answers, 127.0.0.1 does not; 0.0.0.0 is refused (exit 1)', async () => {
     const port = await freePort();
     const p = uvicorn([k.app, '--host', '127.0.0.3', '--port', String(port)]);
-    await waitFor('Uvicorn running', () => p.out.stderr.includes('Uvicorn running on http://127.0.0.3'), p);
+    await waitWhileRunning(p, 'Uvicorn running', () => p.out.stderr.includes('Uvicorn running on http://127.0.0.3'));
     expect((await probe(`http://127.0.0.3:${port}/health`)).startsWith('200')).toBe(true);
     expect(await probe(`http://127.0.0.1:${port}/health`)).toBe('down');
     const q = uvicorn([k.app, '--host', '0.0.0.0', '--port', String(await freePort())]);
@@ -445,7 +443,7 @@ describe('Kokoro-FastAPI checkout with the uvicorn stand-in', () => {
     const never = await writeKokoroCheckout(join(dir, 'kokoro-never'), { mode: 'never-ready' });
     const port = await freePort();
     const n = start(never.uvicorn, [never.app, '--port', String(port)], { cwd: never.root, env: never.env });
-    await waitFor('startup to begin', () => n.out.stderr.includes('Waiting for application startup.'), n);
+    await waitWhileRunning(n, 'startup to begin', () => n.out.stderr.includes('Waiting for application startup.'));
     await new Promise((r) => setTimeout(r, 800));
     expect(await probe(`http://127.0.0.1:${port}/health`)).toBe('down');
     expect(n.child.exitCode).toBeNull();

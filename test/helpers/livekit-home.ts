@@ -8,6 +8,7 @@ import { serviceSpec } from '../../src/services/livekit/supervision.js';
 import { livekitHealth } from './health.js';
 import { freePort } from './ports.js';
 import { writeStandin, type StandinOptions } from './standin.js';
+import { waitFor } from '../kit/wait.js';
 
 export interface LiveKitHome {
   env: Record<string, string>;
@@ -44,12 +45,8 @@ export async function setUpLiveKit(env: Record<string, string>, opts: { voicemod
     spec: (kind, over = {}) => ({ ...serviceSpec({ autostart: true }, paths, kind, paths.binary), ...over }),
     health,
     waitHealth: async (want = '200 OK', timeoutMs = 10_000) => {
-      const end = Date.now() + timeoutMs;
       let last = '';
-      while ((last = await health()) !== want) {
-        if (Date.now() > end) throw new Error(`health: wanted ${want}, still ${last} after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(() => `health ${want}, still ${last}`, async () => (last = await health()) === want, timeoutMs);
     },
   };
 }

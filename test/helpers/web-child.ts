@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { ROOT, transcript } from './vm.js';
+import { waitFor } from '../kit/wait.js';
 
 export interface WebChild {
   readonly url: string;
@@ -26,14 +27,13 @@ export async function startWeb(args: readonly string[], env: Readonly<Record<str
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const deadline = Date.now() + 60_000;
-  let m: RegExpMatchArray | null = null;
-  while ((m = /^vm web: (http:\/\/127\.0\.0\.1:(\d+)\/\?key=([A-Za-z0-9_-]+))$/m.exec(stdout)) === null) {
+  const printed = () => /^vm web: (http:\/\/127\.0\.0\.1:(\d+)\/\?key=([A-Za-z0-9_-]+))$/m.exec(stdout);
+  await waitFor(() => `vm web to print its URL: ${stdout} ${stderr}`, () => {
+    if (printed() !== null) return true;
     if (child.exitCode !== null) throw new Error(`vm web exited ${child.exitCode}: ${stderr}`);
-    if (Date.now() > deadline) throw new Error(`vm web printed no URL within 60 s: ${stdout} ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const [, url, port, key] = m as unknown as [string, string, string, string];
+    return false;
+  }, 60_000);
+  const [, url, port, key] = printed() as unknown as [string, string, string, string];
   return {
     url,
     port: Number(port),

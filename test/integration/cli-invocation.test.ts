@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hinter, invocation } from '../../src/cli/invocation.js';
-import { ROOT, runVm } from '../helpers/vm.js';
+import { ROOT, runVm } from '../kit/index.js';
 
 let t = '';
 let script = '';

@@ -11,10 +11,8 @@ import { mkdir, readdir, readFile, stat, writeFile, chmod } from 'node:fs/promis
 import { AccessToken } from 'livekit-server-sdk';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../helpers/ports.js';
-import { writeStandin } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
-import { runVm, transcript } from '../helpers/vm.js';
+import { type Entry, freePorts, livekitEntry, runVm, servicesFile, transcript, writeStandin } from '../kit/index.js';
 
 const UNIT = 'voicemode-livekit.service';
 const USER_ENV = 'OPENAI_API_KEY=sk-user-own-key\n# my settings\nVOICEMODE_DEBUG=true'; // no newline at the end
@@ -37,19 +35,16 @@ let specPath: string;
 let envFile: string;
 let lkFile: string;
 
-function spec(o: { state?: string; clients?: string } = {}): string {
-  return [
-    'version: 1',
-    'services:',
-    '  livekit:',
-    `    state: ${o.state ?? 'running'}`,
-    `    install: { method: path, path: ${home}/bin/livekit-server }`,
-    `    port: ${port}`,
-    `    rtc: { port_range_start: 51400, port_range_end: 51500, tcp_port: ${tcpPort} }`,
-    '    health: { timeout: 20s }',
-    o.clients ?? 'clients: { env_file: ~/.voicemode/voicemode.env, lk_project: voicemode }',
-    '',
-  ].join('\n');
+function spec(o: { state?: 'running' | 'absent'; clients?: Entry } = {}): string {
+  const livekit = livekitEntry({
+    state: o.state ?? 'running',
+    install: { method: 'path', path: `${home}/bin/livekit-server` },
+    port,
+    rtcRange: [51400, 51500],
+    tcpPort,
+    health: '20s',
+  });
+  return servicesFile({ livekit }, { clients: o.clients ?? { env_file: '~/.voicemode/voicemode.env', lk_project: 'voicemode' } });
 }
 
 const vm = (...args: string[]) => runVm(args, env);
@@ -181,7 +176,7 @@ describe.skipIf(!userManagerAvailable())('client config files kept in step with 
   });
 
   it('removing clients.env_file removes only the block; the project stays', async () => {
-    await writeFile(specPath, spec({ clients: 'clients: { lk_project: voicemode }' }));
+    await writeFile(specPath, spec({ clients: { lk_project: 'voicemode' } }));
     const p = await vm('plan');
     expect(p.stdout).toContain(`client   remove        ${envFile}: block "vm: livekit": the file's clients: no longer names it`);
     expect(p.stdout).not.toMatch(/LIVEKIT_API_SECRET=(?!\(sensitive\))/);

@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, runVm } from '../helpers/vm.js';
+import { ROOT, runVm } from '../kit/index.js';
 
 const BIN = join(ROOT, 'bin', 'vm.cjs');
 

@@ -2,17 +2,14 @@
 // run by vm's process supervisor, and a second stand-in on another port playing LiveKit Cloud as
 // the fallback. Through the built CLI, with a temp HOME; every output is checked for secrets.
 
-import { waitFor } from '../kit/index.js';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
-import { freePorts } from '../helpers/ports.js';
-import { writeStandin } from '../helpers/standin.js';
 import { tempHome, type TempHome } from '../helpers/systemd.js';
-import { ROOT, runVm, transcript } from '../helpers/vm.js';
+import { freePorts, livekitEntry, ROOT, runVm, servicesFile, transcript, waitFor, writeStandin } from '../kit/index.js';
 
 // Everything a shell or a dotenv reader could trip on, except what validation refuses (newlines).
 const SECRET = `it's "$HOME" \`id\` \\n $(echo x) #not-a-comment ${'s'.repeat(12)}`;
@@ -27,21 +24,18 @@ let specPath: string;
 let cloud: ChildProcess | undefined;
 const vm = (...args: string[]) => runVm(args, env);
 
-function spec(state: string, withFallback = true): string {
-  return [
-    'version: 1',
-    'supervisor: process',
-    'services:',
-    '  livekit:',
-    `    state: ${state}`,
-    `    install: { method: path, path: ${JSON.stringify(`${home.env.HOME}/bin/livekit-server`)} }`,
-    `    port: ${port}`,
-    `    rtc: { port_range_start: 54000, port_range_end: 54100, tcp_port: ${tcpPort} }`,
-    `    keys: { apikey1: ${JSON.stringify(SECRET)} }`,
-    '    health: { timeout: 10s }',
-    ...(withFallback ? ['    fallback:', `      url: http://127.0.0.1:${cloudPort}`, '      api_key: cloudkey', '      api_secret: { env: LK_CLOUD_SECRET }'] : []),
-    '',
-  ].join('\n');
+function spec(state: 'running' | 'stopped', withFallback = true): string {
+  const livekit = livekitEntry({
+    state,
+    install: { method: 'path', path: `${home.env.HOME}/bin/livekit-server` },
+    port,
+    rtcRange: [54000, 54100],
+    tcpPort,
+    keys: { apikey1: SECRET },
+    health: '10s',
+    ...(withFallback ? { fallback: { url: `http://127.0.0.1:${cloudPort}`, api_key: 'cloudkey', api_secret: { env: 'LK_CLOUD_SECRET' } } } : {}),
+  });
+  return servicesFile({ livekit }, { supervisor: 'process' });
 }
 
 async function startCloud(): Promise<void> {

@@ -8,7 +8,6 @@
 // Reproduce a run: VM_PROPERTY_SEED=<seed> (printed in the test name and on failure);
 // VM_PROPERTY_RUNS overrides the 50 cases. EXAMPLES (cases that once failed) run first, always.
 
-import { waitFor } from '../kit/index.js';
 import { randomBytes } from 'node:crypto';
 import { appendFile, chmod, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -17,11 +16,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
 import { checkManaged, managedPaths, snapshotTree, standinVersionOf, type ManagedPaths } from '../helpers/managed.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript, writeStandin } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
-import { runVm } from '../helpers/vm.js';
+import { freePorts, livekitEntry, runVm, servicesFile, standinScript, waitFor, writeStandin } from '../kit/index.js';
 
 const UNIT = 'voicemode-livekit.service';
 const SECRET = 'property-secret-0123456789abcdefghijklmnopq';
@@ -199,23 +196,17 @@ describe.skipIf(!userManagerAvailable())('convergence from random starting state
     rel = await startReleaseServer({ releases: [{ version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: READY_AFTER_MS }) }] });
     const specPath = join(um.env.HOME, 'voicemode.services.yaml');
     await mkdir(um.env.HOME, { recursive: true });
-    await writeFile(
-      specPath,
-      [
-        'version: 1',
-        'supervisor: systemd',
-        'services:',
-        '  livekit:',
-        '    version: 1.9.0',
-        `    install: { method: release, base_url: "${rel.baseUrl}" }`,
-        `    port: ${port}`,
-        '    bind_addresses: [127.0.0.1]',
-        `    rtc: { port_range_start: 54000, port_range_end: 54100, tcp_port: ${tcpPort} }`,
-        `    keys: { apikey1: "${SECRET}" }`,
-        '    health: { timeout: 15s }',
-        '',
-      ].join('\n'),
-    );
+    const livekit = livekitEntry({
+      version: '1.9.0',
+      install: { method: 'release', base_url: rel.baseUrl },
+      port,
+      bind_addresses: ['127.0.0.1'],
+      rtcRange: [54000, 54100],
+      tcpPort,
+      keys: { apikey1: SECRET },
+      health: '15s',
+    });
+    await writeFile(specPath, servicesFile({ livekit }, { supervisor: 'systemd' }));
     env = { ...um.env, VOICEMODE_SERVICES_FILE: specPath };
     mp = managedPaths(env);
     const r = await vm('apply', '--yes');

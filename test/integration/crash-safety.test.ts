@@ -14,13 +14,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
 import { checkManaged, findTemps, managedPaths, standinVersionOf, type ManagedCheck, type ManagedPaths } from '../helpers/managed.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
-import { spawnVm, type VmChild, type VmChildResult } from '../helpers/vm-child.js';
-import { runVm } from '../helpers/vm.js';
+import { freePorts, livekitEntry, runVm, servicesFile, spawnVm, standinScript, type VmChild, type VmChildResult } from '../kit/index.js';
 
 const UNIT = 'voicemode-livekit.service';
 const SECRET_A = 'crash-safety-secret-A-0123456789abcdefghijkl';
@@ -64,20 +61,17 @@ interface Spec {
 }
 
 function spec(o: Spec = {}): string {
-  return [
-    'version: 1',
-    'supervisor: systemd',
-    'services:',
-    '  livekit:',
-    `    version: ${o.version ?? '1.9.0'}`,
-    `    install: { method: release, base_url: "${o.slow === true ? slow.baseUrl : rel.baseUrl}" }`,
-    `    port: ${port}`,
-    '    bind_addresses: [127.0.0.1]',
-    `    rtc: { port_range_start: 53000, port_range_end: ${o.rangeEnd ?? 53100}, tcp_port: ${tcpPort} }`,
-    `    keys: { apikey1: "${o.secret ?? SECRET_A}" }`,
-    '    health: { timeout: 15s }',
-    '',
-  ].join('\n');
+  const livekit = livekitEntry({
+    version: o.version ?? '1.9.0',
+    install: { method: 'release', base_url: o.slow === true ? slow.baseUrl : rel.baseUrl },
+    port,
+    bind_addresses: ['127.0.0.1'],
+    rtcRange: [53000, o.rangeEnd ?? 53100],
+    tcpPort,
+    keys: { apikey1: o.secret ?? SECRET_A },
+    health: '15s',
+  });
+  return servicesFile({ livekit }, { supervisor: 'systemd' });
 }
 const A: Spec = {};
 const B: Spec = { version: '1.9.1', rangeEnd: 53200, secret: SECRET_B };

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { brewInstall, brewPrefix, brewStableVersion } from '../../src/platform/brew.js';
 import { nodeHost } from '../../src/platform/node-host.js';
 import { fakeBrew, type FakeBrew } from '../helpers/fakes.js';
-import { standinScript } from '../helpers/standin.js';
+import { standinScript } from '../kit/index.js';
 
 let root: string;
 let brew: FakeBrew;

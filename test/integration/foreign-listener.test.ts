@@ -15,11 +15,9 @@ import { waitHealthy } from '../../src/apply/wait-healthy.js';
 import { nodeHost } from '../../src/platform/node-host.js';
 import { processSupervisor } from '../../src/platform/supervisors/process.js';
 import { livekitHealth } from '../helpers/health.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript, writeStandin } from '../helpers/standin.js';
 import { startUserManager, tempHome, userManagerAvailable, type TempHome, type UserManager } from '../helpers/systemd.js';
-import { runVm } from '../helpers/vm.js';
+import { freePorts, livekitEntry, runVm, servicesFile, standinScript, waitFor, writeStandin } from '../kit/index.js';
 
 const OTHER_SECRET = 'the-other-livekits-secret-0123456789abcdef';
 
@@ -37,20 +35,17 @@ afterAll(async () => {
   if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
 });
 
-function spec(port: number, tcpPort: number, over: { bind?: string; supervisor?: string } = {}): string {
-  return [
-    'version: 1',
-    'services:',
-    '  livekit:',
-    '    version: 1.9.0',
-    `    install: { base_url: "${rel.baseUrl}" }`,
-    ...(over.supervisor === undefined ? [] : [`    supervisor: ${over.supervisor}`]),
-    `    port: ${port}`,
-    `    bind_addresses: [${over.bind ?? '127.0.0.1'}]`,
-    `    rtc: { port_range_start: 53200, port_range_end: 53300, tcp_port: ${tcpPort} }`,
-    '    health: { timeout: 5s }',
-    '',
-  ].join('\n');
+function spec(port: number, tcpPort: number, over: { bind?: string } = {}): string {
+  const livekit = livekitEntry({
+    version: '1.9.0',
+    install: { base_url: rel.baseUrl },
+    port,
+    bind_addresses: [over.bind ?? '127.0.0.1'],
+    rtcRange: [53200, 53300],
+    tcpPort,
+    health: '5s',
+  });
+  return servicesFile({ livekit });
 }
 
 /** A LiveKit vm does not manage, on `port` (and its own rtc.tcp_port), answering 200 OK. */
@@ -62,8 +57,7 @@ class OtherLiveKit {
     await writeFile(config, `port: ${port}\nbind_addresses: [127.0.0.1]\nrtc: { tcp_port: ${tcpPort} }\nkeys:\n  other: ${OTHER_SECRET}\n`, { mode: 0o600 });
     const child = spawn(join(scratch, 'bin', 'livekit-server'), ['--config', config], { stdio: 'ignore', detached: true });
     const other = new OtherLiveKit(child, port);
-    for (let i = 0; i < 200 && (await livekitHealth(port)) !== '200 OK'; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await livekitHealth(port)).toBe('200 OK');
+    await waitFor(`the other LiveKit's 200 OK on ${port}`, async () => (await livekitHealth(port)) === '200 OK', 10_000);
     return other;
   }
 
@@ -142,7 +136,7 @@ describe('under the process supervisor', () => {
   it('vm\'s LiveKit gone and another one answering in its place: status never says healthy yes, plan is blocked', async () => {
     const ours = (JSON.parse(await readFile(pidFile(), 'utf8')) as { pid: number }).pid;
     process.kill(ours, 'SIGKILL');
-    for (let i = 0; i < 100 && (await livekitHealth(port)) !== 'down'; i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the killed LiveKit to stop answering', async () => (await livekitHealth(port)) === 'down', 5_000);
     const other = await startOther(port, otherTcp);
 
     const s = await vm('status');

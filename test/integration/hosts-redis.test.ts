@@ -11,10 +11,8 @@ import { mkdir, readFile, stat, writeFile, mkdtemp, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../helpers/ports.js';
-import { writeStandin } from '../helpers/standin.js';
 import { startUserManager, tempHome, userManagerAvailable, type TempHome, type UserManager } from '../helpers/systemd.js';
-import { runVm, transcript } from '../helpers/vm.js';
+import { freePorts, livekitEntry, redisEntry, runVm, servicesFile, transcript, waitFor, writeStandin } from '../kit/index.js';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 const REDIS_CLI = '/usr/bin/redis-cli';
@@ -31,20 +29,10 @@ function cli(port: number, password: string | undefined, ...args: string[]): Pro
   });
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Our own redis-server: 127.0.0.1, a password, a temp dir, nothing saved. */
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', PASSWORD, '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
-  await until('redis PING', async () => ((await cli(port, PASSWORD, 'PING')).out.trim() === 'PONG' ? true : undefined));
+  await waitFor('redis PING', async () => (await cli(port, PASSWORD, 'PING')).out.trim() === 'PONG', 20_000, 100);
   return child;
 }
 
@@ -78,39 +66,16 @@ describe.skipIf(!haveRedis)('one file, two hosts, LiveKit nodes sharing a real R
     await writeStandin(`${shared}/bin/livekit-server`, { version: '1.9.0', readyAfterMs: 300 });
     specPath = `${shared}/dotfiles/voicemode.services.yaml`;
     await mkdir(`${shared}/dotfiles`, { recursive: true });
-    await writeFile(
-      specPath,
-      [
-        'version: 1',
-        'supervisor: process',
-        'services:',
-        '  livekit:',
-        `    install: { method: path, path: ${shared}/bin/livekit-server }`,
-        `    keys: { main: "${SECRET}" }`,
-        `    redis: { address: "127.0.0.1:${ports.redis}", password: { env: REDIS_PASSWORD } }`,
-        '    health: { timeout: 20s }',
-        'hosts:',
-        '  "node-a":',
-        '    services:',
-        '      livekit:',
-        `        port: ${ports.a}`,
-        `        rtc: { port_range_start: 52000, port_range_end: 52100, tcp_port: ${ports.ta} }`,
-        '        region: region-a',
-        '  "node-?":',
-        '    services:',
-        '      livekit:',
-        `        port: ${ports.b}`,
-        `        rtc: { port_range_start: 52200, port_range_end: 52300, tcp_port: ${ports.tb} }`,
-        '        region: region-b',
-        '  "node-a*":',
-        '    services:',
-        '      livekit:',
-        `        port: ${ports.a}`,
-        `        rtc: { port_range_start: 52000, port_range_end: 52100, tcp_port: ${ports.ta} }`,
-        '        region: region-a',
-        '',
-      ].join('\n'),
-    );
+    const livekit = livekitEntry({
+      install: { method: 'path', path: `${shared}/bin/livekit-server` },
+      keys: { main: SECRET },
+      redis: { address: `127.0.0.1:${ports.redis}`, password: { env: 'REDIS_PASSWORD' } },
+      health: '20s',
+    });
+    const nodeA = { services: { livekit: livekitEntry({ port: ports.a, rtcRange: [52000, 52100], tcpPort: ports.ta, region: 'region-a' }) } };
+    const nodeB = { services: { livekit: livekitEntry({ port: ports.b, rtcRange: [52200, 52300], tcpPort: ports.tb, region: 'region-b' }) } };
+    // In this order: "node-?" matches node-a too, and the later "node-a*" wins over it.
+    await writeFile(specPath, servicesFile({ livekit }, { supervisor: 'process', hosts: { 'node-a': nodeA, 'node-?': nodeB, 'node-a*': nodeA } }));
   }, 60_000);
 
   afterAll(async () => {
@@ -184,11 +149,12 @@ describe.skipIf(!haveRedis)('one file, two hosts, LiveKit nodes sharing a real R
       expect(text).toContain(`password: ${PASSWORD}`);
       expect(text).toContain(`region: region-${i === 0 ? 'a' : 'b'}`);
     }
-    const nodes = await until('two nodes in Redis', async () => {
+    let nodes: string[] = [];
+    await waitFor('two nodes in Redis', async () => {
       const r = await cli(ports.redis, PASSWORD, 'HGETALL', 'nodes');
-      const lines = r.out.trim().split('\n').filter((l) => l !== '');
-      return lines.length === 4 ? lines : undefined;
-    });
+      nodes = r.out.trim().split('\n').filter((l) => l !== '');
+      return nodes.length === 4;
+    }, 20_000, 100);
     const ids = [nodes[0], nodes[2]];
     for (const id of ids) expect(id).toMatch(/^ND_/);
     const regions = [nodes[1], nodes[3]].map((v) => (JSON.parse(v ?? '{}') as { region: string }).region).sort();
@@ -247,7 +213,7 @@ describe.skipIf(!haveRedis || !userManagerAvailable())('the redis kind under sys
     [port] = (await freePorts(1)) as [number];
     const specPath = `${um.env.HOME}/dotfiles/voicemode.services.yaml`;
     await mkdir(`${um.env.HOME}/dotfiles`, { recursive: true });
-    await writeFile(specPath, ['version: 1', 'services:', '  redis:', `    install: { method: path, path: ${REDIS_SERVER} }`, `    port: ${port}`, '    bind_addresses: [127.0.0.1]', '    password: { env: REDIS_PW }', ''].join('\n'));
+    await writeFile(specPath, servicesFile({ redis: redisEntry({ install: { method: 'path', path: REDIS_SERVER }, port, bind_addresses: ['127.0.0.1'], password: { env: 'REDIS_PW' } }) }));
     env = { ...um.env, VOICEMODE_SERVICES_FILE: specPath, REDIS_PW: PASSWORD };
   }, 60_000);
 

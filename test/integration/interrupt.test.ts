@@ -3,17 +3,13 @@
 // manager, the local release server and a stand-in version that never becomes ready. Steps build
 // on each other, in order.
 
-import { waitFor } from '../kit/index.js';
 import { spawn } from 'node:child_process';
 import { readlink, stat, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
-import { spawnVm, type VmChild } from '../helpers/vm-child.js';
-import { ROOT, runVm } from '../helpers/vm.js';
+import { freePorts, livekitEntry, ROOT, runVm, servicesFile, spawnVm, standinScript, type VmChild, waitFor } from '../kit/index.js';
 
 const UNIT = 'voicemode-livekit.service';
 const SECRET = 'interrupt-secret-0123456789abcdefghijklmno';
@@ -28,19 +24,17 @@ let lkDir: string;
 let lockPath: string;
 
 function spec(version: string): string {
-  return [
-    'version: 1',
-    'supervisor: systemd',
-    'services:',
-    '  livekit:',
-    `    version: ${version}`,
-    `    install: { method: release, base_url: "${rel.baseUrl}" }`,
-    `    port: ${port}`,
-    `    rtc: { port_range_start: 53000, port_range_end: 53100, tcp_port: ${tcpPort} }`,
-    `    keys: { apikey1: "${SECRET}" }`,
+  const livekit = livekitEntry({
+    version,
+    install: { method: 'release', base_url: rel.baseUrl },
+    port,
+    rtcRange: [53000, 53100],
+    tcpPort,
+    keys: { apikey1: SECRET },
     // Long enough that only the signal can end the wait within the test's limits.
-    '    health: { timeout: 60s }',
-  ].join('\n');
+    health: '60s',
+  });
+  return servicesFile({ livekit }, { supervisor: 'systemd' });
 }
 
 const activeVersion = async () => (await readlink(`${lkDir}/livekit-server`)).split('/').at(-2);

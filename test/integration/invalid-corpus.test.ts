@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS_ENV, CORPUS_SECRETS, makeCorpusHome } from '../fixtures/invalid/corpus-env.js';
-import { ROOT } from '../helpers/vm.js';
+import { ROOT } from '../kit/index.js';
 
 const BIN = join(ROOT, 'bin', 'vm.cjs');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'invalid');

@@ -6,11 +6,9 @@ import { mkdir, readFile, readlink, readdir, stat, writeFile } from 'node:fs/pro
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
-import { runVm } from '../helpers/vm.js';
+import { freePorts, livekitEntry, type LiveKitOptions, runVm, servicesFile, standinScript } from '../kit/index.js';
 
 const UNIT = 'voicemode-livekit.service';
 const SECRET = 'lifecycle-secret-0123456789abcdefghijklmnop';
@@ -23,30 +21,20 @@ let tcpPort: number;
 let lkDir: string;
 let specPath: string;
 
-interface SpecOpts {
-  version?: string;
-  state?: string;
-  port?: number;
-  tcpPort?: number;
-  install?: string;
-  extra?: string[];
-}
+type SpecOpts = Pick<LiveKitOptions, 'version' | 'state' | 'port' | 'tcpPort' | 'install'>;
 
 function spec(o: SpecOpts = {}): string {
-  return [
-    'version: 1',
-    'supervisor: systemd',
-    'services:',
-    '  livekit:',
-    ...(o.state === undefined ? [] : [`    state: ${o.state}`]),
-    `    version: ${o.version ?? '1.9.0'}`,
-    `    install: ${o.install ?? `{ method: release, base_url: "${rel.baseUrl}" }`}`,
-    `    port: ${o.port ?? port}`,
-    `    rtc: { port_range_start: 52000, port_range_end: 52100, tcp_port: ${o.tcpPort ?? tcpPort} }`,
-    `    keys: { apikey1: "${SECRET}" }`,
-    '    health: { timeout: 4s }',
-    ...(o.extra ?? []),
-  ].join('\n');
+  const livekit = livekitEntry({
+    state: o.state,
+    version: o.version ?? '1.9.0',
+    install: o.install ?? { method: 'release', base_url: rel.baseUrl },
+    port: o.port ?? port,
+    rtcRange: [52000, 52100],
+    tcpPort: o.tcpPort ?? tcpPort,
+    keys: { apikey1: SECRET },
+    health: '4s',
+  });
+  return servicesFile({ livekit }, { supervisor: 'systemd' });
 }
 
 const vm = (...args: string[]) => runVm(args, env);
@@ -253,7 +241,7 @@ describe.skipIf(!userManagerAvailable())('the LiveKit lifecycle under systemd', 
       await writeFile(`${dir}/${f}`, Buffer.from(await res.arrayBuffer()));
     }
     const before = rel.requests.length;
-    const r = await apply({ version: '1.9.4', install: `{ method: release, base_url: "https://invalid.example", archive: "${dir}/${name}" }` });
+    const r = await apply({ version: '1.9.4', install: { method: 'release', base_url: 'https://invalid.example', archive: `${dir}/${name}` } });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(rel.requests.length).toBe(before);

@@ -2,16 +2,13 @@
 // local release server (tarballs + checksums.txt), a stand-in livekit-server that behaves like
 // the real one (FACTS.md), and real files in a temp HOME. Steps build on each other, in order.
 
-import { waitFor } from '../kit/index.js';
 import { appendFile, readdir, readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
-import { runVm, transcript } from '../helpers/vm.js';
+import { freePorts, livekitEntry, runVm, servicesFile, standinScript, transcript, waitFor } from '../kit/index.js';
 
 const SECRET = 'e2e-secret-do-not-leak-0123456789abcdefghij';
 const UNIT = 'voicemode-livekit.service';
@@ -24,6 +21,7 @@ let tcpPort: number;
 let specPath: string;
 let lkDir: string;
 
+/** Written by hand: the invalid-file test asserts the line and column its `extra` line lands on. */
 function spec(over: { version?: string; rangeEnd?: number; extra?: string } = {}): string {
   return [
     'version: 1',
@@ -328,7 +326,7 @@ describe.skipIf(!userManagerAvailable())('vm with a generated key', () => {
     rel2 = await startReleaseServer({ releases: [{ version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 300 }) }] });
     const [p2, t2] = (await freePorts(2)) as [number, number];
     const file = `${um2.env.HOME}/voicemode.services.yaml`;
-    await writeFile(file, `version: 1\nservices:\n  livekit:\n    version: 1.9.0\n    install: { base_url: "${rel2.baseUrl}" }\n    port: ${p2}\n    rtc: { tcp_port: ${t2} }\n`);
+    await writeFile(file, servicesFile({ livekit: livekitEntry({ version: '1.9.0', install: { base_url: rel2.baseUrl }, port: p2, tcpPort: t2 }) }));
     const e2 = { ...um2.env };
     expect((await runVm(['apply', '--yes'], e2, { cwd: um2.env.HOME })).code).toBe(0);
     const keys = await readFile(`${um2.env.HOME}/.voicemode/services/livekit/keys.yaml`, 'utf8');

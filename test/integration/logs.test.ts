@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { nodeHost } from '../../src/platform/node-host.js';
 import { rotateIfNeeded } from '../../src/platform/log-rotate.js';
 import { tempHome, type TempHome } from '../helpers/systemd.js';
-import { ROOT, runVm } from '../helpers/vm.js';
+import { ROOT, runVm, waitFor } from '../kit/index.js';
 
 let home: TempHome;
 let env: Record<string, string>;
@@ -88,13 +88,7 @@ describe('vm logs -f', () => {
     child = c;
     return c;
   }
-  async function until(what: () => boolean, label: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!what()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}; stdout so far:\n${out}\nstderr:\n${err}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  const until = (what: () => boolean, label: string) => waitFor(() => `${label}; stdout so far:\n${out}\nstderr:\n${err}`, what, 10_000, 20);
   async function stop(c: ChildProcess, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => c.once('exit', (code, sig) => r({ code, signal: sig })));
     c.kill(signal);

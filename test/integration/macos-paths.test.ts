@@ -9,11 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeBrew, fakeLaunchctl, type FakeBin, type FakeBrew } from '../helpers/fakes.js';
 import { parsePlist } from '../helpers/plist.js';
 import { livekitHealth } from '../helpers/health.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript } from '../helpers/standin.js';
 import { tempHome, type TempHome } from '../helpers/systemd.js';
-import { runVm } from '../helpers/vm.js';
+import { freePorts, livekitEntry, runVm, servicesFile, standinScript } from '../kit/index.js';
 
 const health = livekitHealth;
 
@@ -26,8 +24,8 @@ describe('install.method: brew (Homebrew faked)', () => {
   let port: number;
   let tcp: number;
   let spec: string;
-  const write = (version: string, state = 'running') =>
-    writeFile(spec, `version: 1\nsupervisor: process\nservices:\n  livekit:\n    state: ${state}\n    version: ${version}\n    install: { method: brew }\n    port: ${port}\n    rtc: { tcp_port: ${tcp} }\n    health: { timeout: 5s }\n`);
+  const write = (version: string, state: 'running' | 'absent' = 'running') =>
+    writeFile(spec, servicesFile({ livekit: livekitEntry({ state, version, install: { method: 'brew' }, port, tcpPort: tcp, health: '5s' }) }, { supervisor: 'process' }));
   const vm = (...args: string[]) => runVm(args, env);
 
   beforeAll(async () => {
@@ -92,11 +90,10 @@ describe('supervisor: launchd (launchctl faked)', () => {
   let tcp: number;
   let spec: string;
   let plist: string;
-  const write = (o: { state?: string; end?: number } = {}) =>
-    writeFile(
-      spec,
-      `version: 1\nsupervisor: launchd\nservices:\n  livekit:\n    state: ${o.state ?? 'running'}\n    version: 1.9.0\n    install: { base_url: "${rel.baseUrl}" }\n    port: ${port}\n    rtc: { port_range_start: 54000, port_range_end: ${o.end ?? 54100}, tcp_port: ${tcp} }\n    health: { timeout: 5s }\n`,
-    );
+  const write = (o: { state?: 'running' | 'stopped' | 'absent'; end?: number } = {}) => {
+    const livekit = livekitEntry({ state: o.state ?? 'running', version: '1.9.0', install: { base_url: rel.baseUrl }, port, rtcRange: [54000, o.end ?? 54100], tcpPort: tcp, health: '5s' });
+    return writeFile(spec, servicesFile({ livekit }, { supervisor: 'launchd' }));
+  };
   const vm = (...args: string[]) => runVm(args, env);
 
   beforeAll(async () => {

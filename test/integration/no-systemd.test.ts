@@ -6,11 +6,9 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript } from '../helpers/standin.js';
 import { tempHome, type TempHome } from '../helpers/systemd.js';
-import { ROOT, runVm } from '../helpers/vm.js';
+import { freePorts, livekitEntry, ROOT, runVm, servicesFile, standinScript, waitFor } from '../kit/index.js';
 
 let home: TempHome;
 let rel: ReleaseServer;
@@ -20,8 +18,9 @@ let tcpPort: number;
 let specPath: string;
 let pidFile: string;
 
-function spec(state = 'running'): string {
-  return `version: 1\nservices:\n  livekit:\n    state: ${state}\n    version: 1.9.0\n    install: { base_url: "${rel.baseUrl}" }\n    port: ${port}\n    rtc: { port_range_start: 53000, port_range_end: 53100, tcp_port: ${tcpPort} }\n    health: { timeout: 5s }\n`;
+function spec(state: 'running' | 'stopped' = 'running'): string {
+  const livekit = livekitEntry({ state, version: '1.9.0', install: { base_url: rel.baseUrl }, port, rtcRange: [53000, 53100], tcpPort, health: '5s' });
+  return servicesFile({ livekit });
 }
 
 const health = () => livekitHealth(port);
@@ -71,7 +70,7 @@ describe('vm without systemd: the process supervisor', () => {
       const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
       return stat === undefined || /\) Z /.test(stat);
     };
-    for (const end = Date.now() + 20_000; !(await gone()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(`pid ${pid} to be gone`, gone, 20_000, 20);
     const p = await vm('plan', '--detailed-exitcode');
     expect(p.code).toBe(2);
     expect(p.stdout).toMatch(/running\s+start\s+not running: stale pid file/);
@@ -85,16 +84,13 @@ describe('vm without systemd: the process supervisor', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      const waitFor = async (re: RegExp, from: number) => {
-        for (let i = 0; i < 200 && !re.test(out.slice(from)); i++) await new Promise((r) => setTimeout(r, 50));
-        expect(out.slice(from)).toMatch(re);
-      };
-      await waitFor(/"event":"reconcile_done","trigger":"start"/, 0);
+      const seen = (re: RegExp, from: number) => waitFor(() => `${re}; watch said:\n${out.slice(from)}`, () => re.test(out.slice(from)), 10_000);
+      await seen(/"event":"reconcile_done","trigger":"start"/, 0);
       const pid = await livePid();
       process.kill(pid, 'SIGKILL');
       const from = out.length;
-      await waitFor(/"event":"drift"/, from);
-      await waitFor(/"event":"reconcile_done","trigger":"interval","ok":true/, from);
+      await seen(/"event":"drift"/, from);
+      await seen(/"event":"reconcile_done","trigger":"interval","ok":true/, from);
       expect(await health()).toBe('200 OK');
       expect(await livePid()).not.toBe(pid);
     } finally {
@@ -126,7 +122,7 @@ describe('a file at a managed path that vm never wrote', () => {
     r2 = await startReleaseServer({ releases: [{ version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 200 }) }] });
     const [p2, t2] = (await freePorts(2)) as [number, number];
     const file = `${h.env.HOME}/voicemode.services.yaml`;
-    await writeFile(file, `version: 1\nsupervisor: process\nservices:\n  livekit:\n    version: 1.9.0\n    install: { base_url: "${r2.baseUrl}" }\n    port: ${p2}\n    rtc: { tcp_port: ${t2} }\n`);
+    await writeFile(file, servicesFile({ livekit: livekitEntry({ version: '1.9.0', install: { base_url: r2.baseUrl }, port: p2, tcpPort: t2 }) }, { supervisor: 'process' }));
     const cfg = `${h.env.HOME}/.voicemode/services/livekit/livekit.yaml`;
     await mkdir(dirname(cfg), { recursive: true });
     await writeFile(cfg, '# my own LiveKit config, written before vm\nport: 7880\n');

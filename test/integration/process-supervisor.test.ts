@@ -12,6 +12,7 @@ import { processSupervisor as sup } from '../../src/platform/supervisors/process
 import { setUpLiveKit, SECRET, type LiveKitHome } from '../helpers/livekit-home.js';
 import { superviseInChild } from '../helpers/supervise-child.js';
 import { tempHome, type TempHome } from '../helpers/systemd.js';
+import { waitFor } from '../kit/index.js';
 
 let home: TempHome;
 let lk: LiveKitHome;
@@ -123,7 +124,7 @@ describe('process supervisor', () => {
     await sup.run(host, svc, 'start');
     const { pid } = await pidFile();
     process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 100 && (await alive(pid)); i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(`pid ${pid} to be gone`, async () => !(await alive(pid)), 2_000, 20);
     expect(await sup.observe(host, svc)).toMatchObject({ running: false, pid: 0, state: `stale pid file (pid ${pid} is gone)` });
     await sup.run(host, svc, 'start');
     const rt = await sup.observe(host, svc);

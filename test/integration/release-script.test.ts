@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { UserError } from '../../src/errors.js';
 import { nodeHost } from '../../src/platform/node-host.js';
 import { installWithScript } from '../../src/platform/release/script.js';
-import { standinScript } from '../helpers/standin.js';
+import { standinScript } from '../kit/index.js';
 
 /** Like install-livekit.sh, minus the download: the "release" is written from a heredoc. */
 function installer(version: string, opts: { sudo?: boolean; prompt?: boolean; ignoreInstallPath?: boolean; exitAfter?: boolean } = {}): string {

@@ -9,11 +9,9 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
-import { runVm, transcript } from '../helpers/vm.js';
+import { freePorts, runVm, standinScript, transcript } from '../kit/index.js';
 
 const SECRET = 'status-secret-do-not-leak-0123456789abcdef';
 const VAR = 'VM_STATUS_TEST_SECRET';
@@ -28,7 +26,10 @@ let tcpPort: number;
 let specPath: string;
 let secretPath: string;
 
-/** The services file with LiveKit's keys line (`key`) or, with `state: absent`, without a version. */
+/**
+ * The services file with LiveKit's keys line (`key`) or, with `state: absent`, without a version.
+ * Written by hand: the tests assert the line and column of that key (10:16).
+ */
 function spec(key: string, state: 'running' | 'absent' = 'running'): string {
   return [
     'version: 1',

@@ -12,10 +12,10 @@ import { nodeHost } from '../../src/platform/node-host.js';
 import { processSupervisor } from '../../src/platform/supervisors/process.js';
 import { renderPlist } from '../../src/resources/plist.js';
 import { renderUnit } from '../../src/resources/unit.js';
-import { ROOT } from '../helpers/vm.js';
 import { setUpLiveKit, type LiveKitHome } from '../helpers/livekit-home.js';
 import { tempHome, type TempHome } from '../helpers/systemd.js';
 import { parsePlist } from '../helpers/plist.js';
+import { ROOT } from '../kit/index.js';
 
 /** What systemd would run and where it would log, read back from the unit text (systemd.syntax(7)). */
 function readUnit(text: string): { argv: string[]; stdout: string; stderr: string } {

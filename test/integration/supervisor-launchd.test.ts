@@ -13,6 +13,7 @@ import { fakeLaunchctl, type FakeBin } from '../helpers/fakes.js';
 import { setUpLiveKit, type LiveKitHome } from '../helpers/livekit-home.js';
 import { parsePlist } from '../helpers/plist.js';
 import { tempHome, type TempHome } from '../helpers/systemd.js';
+import { waitFor } from '../kit/index.js';
 
 const HOSTILE = `v m & <b> "dq" 'sq'`;
 
@@ -193,12 +194,11 @@ describe('launchd supervisor (fake launchctl)', () => {
     await sup.run(host, svc, 'start');
     const { pid } = await sup.observe(host, svc);
     process.kill(pid, 'SIGKILL');
-    const end = Date.now() + 10_000;
     let now = await sup.observe(host, svc);
-    while (!(now.running && now.pid !== pid) && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 200));
+    await waitFor('launchd to start it again', async () => {
       now = await sup.observe(host, svc);
-    }
+      return now.running && now.pid !== pid;
+    }, 10_000, 200);
     expect(now).toMatchObject({ loaded: true, running: true });
     expect(now.pid).not.toBe(pid);
     await lk.waitHealth();

@@ -8,9 +8,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeStandin } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
-import { ROOT } from '../helpers/vm.js';
+import { livekitEntry, ROOT, servicesFile, waitFor, writeStandin } from '../kit/index.js';
 
 const IP = '100.101.102.103';
 const IP2 = '100.101.102.104';
@@ -54,19 +53,17 @@ async function tailnet(state: object): Promise<void> {
   await writeFile(stateFile, JSON.stringify({ dns: 'box.tail1234.ts.net.', magicDNS: true, ...state }));
 }
 
-function spec(expose: string | undefined): string {
-  return [
-    'version: 1',
-    'services:',
-    '  livekit:',
-    `    install: { method: path, path: ${JSON.stringify(`${env['HOME']}/bin/livekit-server`)} }`,
-    `    port: ${PORT}`,
-    `    rtc: { port_range_start: 54000, port_range_end: 54100, tcp_port: ${TCP_PORT} }`,
-    `    keys: { phone: ${SECRET} }`,
-    '    health: { timeout: 20s }',
-    ...(expose === undefined ? [] : [`    expose: ${expose}`]),
-    '',
-  ].join('\n');
+function spec(expose: { tailscale: boolean; https?: boolean; https_port?: number } | undefined): string {
+  const livekit = livekitEntry({
+    install: { method: 'path', path: `${env['HOME']}/bin/livekit-server` },
+    port: PORT,
+    rtcRange: [54000, 54100],
+    tcpPort: TCP_PORT,
+    keys: { phone: SECRET },
+    health: '20s',
+    ...(expose === undefined ? {} : { expose }),
+  });
+  return servicesFile({ livekit });
 }
 
 async function mainPid(): Promise<string> {
@@ -77,14 +74,6 @@ async function planJson(): Promise<{ steps: { resource: string; action: string; 
   const r = await vm('plan', '--json', '-f', specPath);
   expect(r.stderr).not.toContain(SECRET);
   return JSON.parse(r.stdout) as { steps: { resource: string; action: string; reason: string }[]; warnings: string[] };
-}
-
-async function waitFor(cond: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const available = userManagerAvailable();
@@ -123,7 +112,7 @@ describe.skipIf(!available)('expose: LiveKit on the tailnet (fake tailscale, rea
 
   it('Running: bound on the tailnet address with rtc.node_ip, loopback kept, healthy, converged', async () => {
     await tailnet({ backend: 'Running', ip: IP });
-    await writeFile(specPath, spec('{ tailscale: true }'));
+    await writeFile(specPath, spec({ tailscale: true }));
     const a = await vm('apply', '--yes', '-f', specPath);
     expect(a.code, a.stderr + a.stdout).toBe(0);
     const config = await readFile(configPath, 'utf8');
@@ -201,7 +190,7 @@ describe.skipIf(!available)('expose: LiveKit on the tailnet (fake tailscale, rea
 
   it('https: the tailscale serve endpoint is made once, handed out as wss://, and removed on un-expose', async () => {
     await writeFile(logFile, '');
-    await writeFile(specPath, spec('{ tailscale: true, https: true, https_port: 7443 }'));
+    await writeFile(specPath, spec({ tailscale: true, https: true, https_port: 7443 }));
     expect((await vm('apply', '--yes', '-f', specPath)).code).toBe(0);
     expect((await vm('apply', '--yes', '-f', specPath)).code).toBe(0);
     const calls = (await readFile(logFile, 'utf8')).split('\n').filter((l) => l.startsWith('serve --'));
@@ -216,7 +205,7 @@ describe.skipIf(!available)('expose: LiveKit on the tailnet (fake tailscale, rea
     const sc = JSON.parse(await readFile(serveFile, 'utf8')) as { TCP: Record<string, unknown> };
     sc.TCP['9000'] = { TCPForward: '127.0.0.1:9000' };
     await writeFile(serveFile, JSON.stringify(sc));
-    await writeFile(specPath, spec('{ tailscale: true }'));
+    await writeFile(specPath, spec({ tailscale: true }));
     const p = await planJson();
     expect(p.steps.map((s) => `${s.resource} ${s.action}`)).toEqual(['expose remove']);
     expect((await vm('apply', '--yes', '-f', specPath)).code).toBe(0);
@@ -235,17 +224,18 @@ describe.skipIf(!available)('expose: LiveKit on the tailnet (fake tailscale, rea
 
   it('vm watch picks up a tailnet change within one resync interval', async () => {
     await tailnet({ backend: 'Running', ip: IP });
-    await writeFile(specPath, spec('{ tailscale: true }'));
+    await writeFile(specPath, spec({ tailscale: true }));
     expect((await vm('apply', '--yes', '-f', specPath)).code).toBe(0);
     const watch = spawn('nsenter', ['-t', String(ns.pid), '-n', process.execPath, `${ROOT}bin/vm.cjs`, 'watch', '--interval', '2s', '-f', specPath], { env, cwd: env['HOME'], stdio: 'ignore' });
     try {
       await new Promise((r) => setTimeout(r, 1000));
       await tailnet({ backend: 'Running', ip: IP2 });
       const changedAt = Date.now();
-      await waitFor(async () => (await readFile(configPath, 'utf8')).includes(`node_ip: ${IP2}`), 'the watch to render the new address', 30_000);
+      await waitFor('the watch to render the new address', async () => (await readFile(configPath, 'utf8')).includes(`node_ip: ${IP2}`), 30_000, 200);
       // One interval, plus the apply's own time on a loaded machine.
       expect(Date.now() - changedAt).toBeLessThan(15_000);
-      await waitFor(async () => (await get(IP2)) === '200 OK', 'LiveKit on the new address', 30_000);
+      // Every 200 ms, not faster: each look runs a program in the namespace.
+      await waitFor('LiveKit on the new address', async () => (await get(IP2)) === '200 OK', 30_000, 200);
     } finally {
       const gone = new Promise((r) => watch.once('exit', r));
       watch.kill('SIGTERM');

@@ -8,11 +8,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { mkdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
-import { ROOT, runVm, transcript } from '../helpers/vm.js';
+import { freePorts, ROOT, runVm, standinScript, transcript } from '../kit/index.js';
 
 const SECRET = 'verbs-secret-do-not-leak-0123456789abcdefgh';
 const UNIT = 'voicemode-livekit.service';

@@ -7,14 +7,25 @@ import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promis
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeKokoroCheckout, type KokoroCheckout } from '../helpers/kokoro-checkout.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ModelFile, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
-import { waitFor } from '../kit/index.js';
-import { runVm } from '../helpers/vm.js';
-import { makeWhisperModel, writeWhisperStandin } from '../helpers/whisper-standin.js';
+import {
+  commandEntry,
+  freePorts,
+  kokoroEntry,
+  livekitEntry,
+  makeWhisperModel,
+  runVm,
+  servicesFile,
+  standinScript,
+  waitFor,
+  whisperEntry,
+  writeKokoroCheckout,
+  writeWhisperStandin,
+  type KokoroCheckout,
+  type KokoroOptions,
+  type WhisperOptions,
+} from '../kit/index.js';
 
 const SECRET = 'voice-services-secret-0123456789abcdefghij';
 
@@ -30,47 +41,22 @@ let kokoro: KokoroCheckout;
 let whisperBin: string;
 let llmBin: string;
 
-interface Over {
-  whisper?: string;
-  kokoro?: string;
-  llm?: string;
-  livekit?: string;
-}
-
-function spec(o: Over = {}): string {
-  return [
-    'version: 1',
-    'services:',
-    '  livekit:',
-    '    version: 1.9.0',
-    `    install: { method: release, base_url: "${rel.baseUrl}" }`,
-    `    port: ${ports.lk}`,
-    `    rtc: { port_range_start: 51200, port_range_end: 51300, tcp_port: ${ports.tcp} }`,
-    `    keys: { apikey1: "${SECRET}" }`,
-    '    health: { timeout: 15s }',
-    o.livekit ?? '',
-    '  whisper:',
-    `    install: { method: path, path: ${whisperBin} }`,
-    `    model: { url: "${model.url}", sha256: ${model.sha256} }`,
-    `    port: ${ports.whisper}`,
-    '    threads: 2',
-    '    health: { timeout: 20s }',
-    o.whisper ?? '',
-    '  kokoro:',
-    `    install: { method: path, path: ${kokoro.root} }`,
-    `    port: ${ports.kokoro}`,
-    '    env: { USE_GPU: "false" }',
-    '    health: { timeout: 20s }',
-    o.kokoro ?? '',
-    '  my-llm:',
-    '    kind: command',
-    `    command: [${llmBin}, --port, "${ports.llm}"]`,
-    `    port: ${ports.llm}`,
-    '    health: { path: /health, timeout: 10s }',
-    o.llm ?? '',
-  ]
-    .filter((l) => l !== '')
-    .join('\n');
+/** The four services; each entry's fields in `o` replace or add to its own. */
+function spec(o: { whisper?: Partial<WhisperOptions>; kokoro?: Partial<KokoroOptions> } = {}): string {
+  return servicesFile({
+    livekit: livekitEntry({
+      version: '1.9.0',
+      install: { method: 'release', base_url: rel.baseUrl },
+      port: ports.lk,
+      rtcRange: [51200, 51300],
+      tcpPort: ports.tcp,
+      keys: { apikey1: SECRET },
+      health: '15s',
+    }),
+    whisper: whisperEntry({ install: { method: 'path', path: whisperBin }, model, port: ports.whisper, threads: 2, health: '20s', ...o.whisper }),
+    kokoro: kokoroEntry({ install: { method: 'path', path: kokoro.root }, port: ports.kokoro, env: { USE_GPU: 'false' }, health: '20s', ...o.kokoro }),
+    'my-llm': commandEntry({ command: [llmBin, '--port', String(ports.llm)], port: ports.llm, healthPath: '/health', health: '10s' }),
+  });
 }
 
 const vm = (...args: string[]) => runVm(args, env);
@@ -208,7 +194,7 @@ describe.skipIf(!userManagerAvailable())('whisper, kokoro and a command service 
 
   it('a model whose checksum does not match installs nothing, and says so', async () => {
     const before = await mainPid('voicemode-whisper.service');
-    await writeFile(specPath, spec({ whisper: '' }).replace(`model: { url: "${model.url}", sha256: ${model.sha256} }`, `model: { url: "${badModel.url}", sha256: ${badModel.sha256} }`));
+    await writeFile(specPath, spec({ whisper: { model: badModel } }));
     const r = await vm('apply', '--yes');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('does not match the declared');
@@ -225,7 +211,7 @@ describe.skipIf(!userManagerAvailable())('whisper, kokoro and a command service 
     // A new binary path whose whisper-server never finishes loading its model.
     const stuck = `${home}/opt/whisper-stuck/whisper-server`;
     await writeWhisperStandin(stuck, { mode: 'never-ready' });
-    await writeFile(specPath, spec({ whisper: '' }).replace(`path: ${whisperBin}`, `path: ${stuck}`).replace('health: { timeout: 20s }\n  kokoro', 'health: { timeout: 3s }\n  kokoro'));
+    await writeFile(specPath, spec({ whisper: { install: { method: 'path', path: stuck }, health: '3s' } }));
     const r = await vm('apply', '--yes');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('whisper healthy wait-healthy failed');
@@ -240,7 +226,7 @@ describe.skipIf(!userManagerAvailable())('whisper, kokoro and a command service 
 
   it('discover finds the managed services, an unmanaged kokoro on 8880, and lists exactly the healthy local endpoints', async () => {
     // Stop vm's kokoro and run another one by hand on Kokoro's well-known port 8880.
-    await writeFile(specPath, spec({ kokoro: '    state: stopped' }));
+    await writeFile(specPath, spec({ kokoro: { state: 'stopped' } }));
     expect((await vm('apply', '--yes')).code).toBe(0);
     expect(await get(8880, '/health'), 'port 8880 must be free for this test').toBe('down');
     const other = spawn(kokoro.uvicorn, ['api.src.main:app', '--host', '127.0.0.1', '--port', '8880'], { cwd: kokoro.root, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...kokoro.env }, stdio: 'ignore' });
@@ -273,7 +259,7 @@ describe.skipIf(!userManagerAvailable())('whisper, kokoro and a command service 
   });
 
   it('state: absent removes whisper\'s unit and the model vm downloaded, and never the binary it was pointed at', async () => {
-    await writeFile(specPath, spec({ whisper: '    state: absent' }));
+    await writeFile(specPath, spec({ whisper: { state: 'absent' } }));
     const r = await vm('apply', '--yes');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -2,18 +2,14 @@
 // events read as they come, against a real systemd user manager, the stand-in livekit-server and
 // the local release server. Steps build on each other, in order.
 
-import { waitFor } from '../kit/index.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, readFile, readlink, rename, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { livekitHealth } from '../helpers/health.js';
-import { freePorts } from '../helpers/ports.js';
 import { startReleaseServer, type ReleaseServer } from '../helpers/release-server.js';
-import { standinScript } from '../helpers/standin.js';
 import { startUserManager, userManagerAvailable, type UserManager } from '../helpers/systemd.js';
-import { spawnVm } from '../helpers/vm-child.js';
-import { ROOT, runVm } from '../helpers/vm.js';
+import { freePorts, livekitEntry, ROOT, runVm, servicesFile, spawnVm, standinScript, waitFor } from '../kit/index.js';
 
 const UNIT = 'voicemode-livekit.service';
 const SECRET = 'watch-secret-0123456789abcdefghijklmnopqrs';
@@ -37,20 +33,19 @@ let tcpPort: number;
 let specPath: string;
 let lkDir: string;
 
+/** The file; `broken` adds an unknown key on line 11, column 5. */
 function spec(o: { version?: string; end?: number; broken?: boolean; health?: string; port?: number } = {}): string {
-  return [
-    'version: 1',
-    'supervisor: systemd',
-    'services:',
-    '  livekit:',
-    `    version: ${o.version ?? '1.9.0'}`,
-    `    install: { base_url: "${rel.baseUrl}" }`,
-    `    port: ${o.port ?? port}`,
-    `    rtc: { port_range_start: 55000, port_range_end: ${o.end ?? 55100}, tcp_port: ${tcpPort} }`,
-    `    keys: { watchkey: "${SECRET}" }`,
-    `    health: { timeout: ${o.health ?? '4s'} }`,
-    ...(o.broken === true ? ['    colour: blue'] : []),
-  ].join('\n');
+  const livekit = livekitEntry({
+    version: o.version ?? '1.9.0',
+    install: { base_url: rel.baseUrl },
+    port: o.port ?? port,
+    rtcRange: [55000, o.end ?? 55100],
+    tcpPort,
+    keys: { watchkey: SECRET },
+    health: o.health ?? '4s',
+    ...(o.broken === true ? { colour: 'blue' } : {}),
+  });
+  return servicesFile({ livekit }, { supervisor: 'systemd' });
 }
 
 /** Saves like an editor that writes a temp file and renames it over the original. */
@@ -79,13 +74,9 @@ class Watcher {
     });
   }
   async until(pred: (e: Event) => boolean, timeoutMs = 20_000, from = 0): Promise<Event> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.events.slice(from).find(pred);
-      if (hit !== undefined) return hit;
-      if (Date.now() > end) throw new Error(`no such event within ${timeoutMs} ms; saw: ${this.raw.slice(from).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const hit = () => this.events.slice(from).find(pred);
+    await waitFor(() => `such an event; saw: ${this.raw.slice(from).join('\n')}`, () => hit() !== undefined, timeoutMs);
+    return hit() as Event;
   }
   mark(): number {
     return this.events.length;
@@ -170,13 +161,7 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     const child = spawn(process.execPath, [`${ROOT}bin/vm.cjs`, 'watch'], { cwd: um.env.HOME, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const seen = async (re: RegExp, from = 0) => {
-      const end = Date.now() + 30_000;
-      while (!re.test(out.slice(from))) {
-        if (Date.now() > end) throw new Error(`not seen: ${re}; watch said:\n${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const seen = (re: RegExp, from = 0) => waitFor(() => `${re}; watch said:\n${out}`, () => re.test(out.slice(from)), 30_000);
     try {
       await seen(/watching \S+ \(found searching from the working directory\); resync every 30s\n/);
       expect(out).toContain(`watching ${specPath} (found`);
@@ -232,11 +217,13 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     // Healed either by the watch's next resync or, under load, first by the unit's own
     // Restart=always (2 s): both are right, so this asserts the outcome. The watch noticing a
     // dead process by itself is proven above (stopped) and with the process supervisor.
-    const end = Date.now() + 20_000;
-    while (!((await livekitHealth(port)) === '200 OK' && Number(await unitPid()) > 1 && Number(await unitPid()) !== pid)) {
-      if (Date.now() > end) throw new Error(`LiveKit not healed after SIGKILL; watch said: ${w.raw.slice(m).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const raw = w.raw;
+    await waitFor(
+      () => `LiveKit healed after SIGKILL; watch said: ${raw.slice(m).join('\n')}`,
+      async () => (await livekitHealth(port)) === '200 OK' && Number(await unitPid()) > 1 && Number(await unitPid()) !== pid,
+      20_000,
+      100,
+    );
     expect(w.events.slice(m).filter((e) => e.event === 'reconcile_done' && e.ok === false)).toEqual([]);
 
     m = w.mark();
@@ -253,13 +240,12 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     await w.until((e) => e.event === 'reconcile_done' && e.trigger === 'start');
     const downloads = () => rel.requests.filter((r) => r.startsWith('/download/v1.9.2/livekit_1.9.2_')).length;
     const record = `${um.env.HOME}/.voicemode/state/failed-livekit.json`;
-    const resyncs = async (n: number, from: number) => {
-      const end = Date.now() + 30_000;
-      while (w !== undefined && w.events.slice(from).filter((e) => e.event === 'reconcile_start' && e.trigger === 'interval').length < n) {
-        if (Date.now() > end) throw new Error(`fewer than ${n} resyncs within 30 s: ${w.raw.slice(from).join('\n')}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const resyncs = (n: number, from: number) =>
+      waitFor(
+        () => `${n} resyncs; saw: ${w?.raw.slice(from).join('\n')}`,
+        () => w === undefined || w.events.slice(from).filter((e) => e.event === 'reconcile_start' && e.trigger === 'interval').length >= n,
+        30_000,
+      );
     const m = w.mark();
     try {
       await save(spec({ version: '1.9.2', end: 55420 }));
@@ -392,10 +378,12 @@ describe.skipIf(!userManagerAvailable())('vm watch', () => {
     const saved = Date.now();
     await save(spec({ end: 55600 })); // a change that needs a restart
     const first = spawnVm(['apply', '--yes', '--lock-timeout', '60s', '--file', specPath], { ...env, VM_TEST_HOLD_LOCK_MS: '4000' });
-    while ((await holderPid()) !== first.pid) {
-      if (Date.now() - saved > 2_500) throw new Error(`the first apply did not take the lock before the watch's debounce ended: ${first.stdout()}${first.stderr()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(
+      () => `the first apply to take the lock before the watch's debounce ended: ${first.stdout()}${first.stderr()}`,
+      async () => (await holderPid()) === first.pid,
+      saved + 2_500 - Date.now(),
+      20,
+    );
     const second = spawnVm(['apply', '--yes', '--lock-timeout', '60s', '--file', specPath], env);
     // The watch has planned from the machine before the change, and waits.
     const waited = await w.until((e) => e.event === 'lock_wait', 10_000, m);
@@ -471,7 +459,7 @@ describe.skipIf(!userManagerAvailable())('the apply lock', () => {
     rel2 = await startReleaseServer({ releases: [{ version: '1.9.0', binary: standinScript({ version: '1.9.0', readyAfterMs: 300 }) }] });
     const [p, t] = (await freePorts(2)) as [number, number];
     file = `${um2.env.HOME}/voicemode.services.yaml`;
-    await writeFile(file, `version: 1\nservices:\n  livekit:\n    version: 1.9.0\n    install: { base_url: "${rel2.baseUrl}" }\n    port: ${p}\n    rtc: { tcp_port: ${t} }\n`);
+    await writeFile(file, servicesFile({ livekit: livekitEntry({ version: '1.9.0', install: { base_url: rel2.baseUrl }, port: p, tcpPort: t }) }));
     e2 = { ...um2.env, VOICEMODE_SERVICES_FILE: file };
   });
   afterAll(async () => {

@@ -11,13 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCloudStandin, type CloudStandin } from '../helpers/cloud-standin.js';
 import { livekitHealth } from '../helpers/health.js';
-import { freePorts } from '../helpers/ports.js';
-import { writeStandin } from '../helpers/standin.js';
 import { tempHome, type TempHome } from '../helpers/systemd.js';
-import { runVm, transcript } from '../helpers/vm.js';
 import { raw, startWeb, type WebChild } from '../helpers/web-child.js';
+import { type CloudStandin, freePorts, livekitEntry, runVm, servicesFile, startCloudStandin, transcript, waitFor, writeStandin } from '../kit/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SECRET = `local-secret-${'x'.repeat(24)}-0123456789`;
@@ -35,33 +32,26 @@ let shots: string;
 /** Every body the page received from /api, and the HTML. */
 const bodies: string[] = [];
 
-function spec(state: string, fallback?: CloudStandin): string {
-  return [
-    'version: 1',
-    'supervisor: process',
-    'services:',
-    '  livekit:',
-    `    state: ${state}`,
-    `    install: { method: path, path: ${JSON.stringify(`${home.env.HOME}/bin/livekit-server`)} }`,
-    `    port: ${port}`,
-    `    rtc: { port_range_start: 54200, port_range_end: 54300, tcp_port: ${tcpPort} }`,
-    `    keys: { webkey: ${JSON.stringify(SECRET)} }`,
-    '    health: { timeout: 20s }',
-    ...(fallback === undefined ? [] : ['    fallback:', `      url: ${fallback.url}`, `      api_key: ${fallback.apiKey}`, `      api_secret: ${JSON.stringify(fallback.apiSecret)}`]),
-    '',
-  ].join('\n');
+function spec(state: 'running' | 'stopped', fallback?: CloudStandin): string {
+  const livekit = livekitEntry({
+    state,
+    install: { method: 'path', path: `${home.env.HOME}/bin/livekit-server` },
+    port,
+    rtcRange: [54200, 54300],
+    tcpPort,
+    keys: { webkey: SECRET },
+    health: '20s',
+    ...(fallback === undefined ? {} : { fallback: { url: fallback.url, api_key: fallback.apiKey, api_secret: fallback.apiSecret } }),
+  });
+  return servicesFile({ livekit }, { supervisor: 'process' });
 }
 
 const text = (sel: string) => page.locator(sel).innerText();
 /** Polls from here (the page's CSP forbids evaluating strings in it, as it should). */
 async function poll<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string, timeout = 30_000): Promise<T> {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let last!: T;
+  await waitFor(() => `${what}; last: ${JSON.stringify(last)}`, async () => ok((last = await get())), timeout, 100);
+  return last;
 }
 const waitText = (sel: string, re: RegExp, timeout = 30_000) => poll(() => text(sel), (t) => re.test(t), `${sel} to match ${re}`, timeout);
 const tokenShown = () => poll(() => page.locator('#token').inputValue(), (v) => v.split('.').length === 3, 'a token on the page');
