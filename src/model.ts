@@ -375,16 +375,21 @@ export type Effect =
   | {
       readonly kind: 'wait-healthy';
       readonly url: string;
-      /** How the answer is read: LiveKit's `GET /` → `200 OK`, or any HTTP service's 2xx. */
+      /** How the answer is read. */
       readonly check: HealthCheck;
       readonly timeoutMs: number;
       readonly supervisor: SupervisorKind;
       readonly service: ServiceSpec;
-      /** check redis: where to PING and with which password (internal: never shown). */
-      readonly redis?: { readonly address: string; readonly password?: string | undefined };
+      /** protocol resp: where to PING and with which password (internal: never shown). */
+      readonly resp?: { readonly address: string; readonly password?: string | undefined };
     };
 
-export type HealthCheck = 'livekit' | 'http' | 'redis';
+/**
+ * How a service's health is asked (src/resources/health.ts), as its kind chooses: an HTTP GET
+ * (healthy: 2xx, or 200 with exactly `body`; `starting`: the status it answers while it gets
+ * ready), or Redis's PING over RESP.
+ */
+export type HealthCheck = { readonly protocol: 'http'; readonly body?: string; readonly starting: number } | { readonly protocol: 'resp' };
 
 /**
  * Which fragment of a file, and what it should hold (`value` undefined: remove it). Pure data: apply

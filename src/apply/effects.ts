@@ -80,7 +80,7 @@ export async function runEffect(host: Host, effect: Effect, io: EffectIo = {}): 
       return;
     }
     case 'wait-healthy': {
-      const w = await waitHealthy(host, effect.url, effect.check, effect.supervisor, effect.service, effect.timeoutMs, io.signal, effect.redis);
+      const w = await waitHealthy(host, effect.url, effect.check, effect.supervisor, effect.service, effect.timeoutMs, io.signal, effect.resp);
       if (!w.ok) throw w.interrupted === true ? new WaitInterruptedError(w.why) : new UserError('UNHEALTHY', w.why);
       return;
     }

@@ -1,9 +1,10 @@
-// Waits until LiveKit answers `GET /` with 200 OK. livekit-server exits 0 after printing a config
-// error and its supervisor then restarts it, so an exit status proves nothing: we also watch for
-// the process going away, and fail fast instead of waiting out the timeout.
+// Waits until the service answers its health check (src/resources/health.ts). livekit-server
+// exits 0 after printing a config error and its supervisor then restarts it, so an exit status
+// proves nothing: we also watch for the process going away, and fail fast instead of waiting out
+// the timeout.
 //
-// An OK counts only when it is vm's LiveKit that listens: another LiveKit on the port (an old
-// Voice Mode, `brew services`) answers OK too, while ours exits with "address already in use".
+// An answer counts only when it is vm's own process that listens: another LiveKit on the port (an
+// old Voice Mode, `brew services`) answers OK too, while ours exits with "address already in use".
 
 import type { HealthCheck, HealthState, ServiceSpec, SupervisorKind } from '../model.js';
 import type { Host } from '../platform/host.js';
@@ -19,17 +20,17 @@ export type WaitResult =
   | { readonly ok: false; readonly why: string; readonly interrupted?: true };
 
 /** `signal` cuts the wait short (Ctrl-C during apply): it then ends as not healthy, interrupted. */
-export async function waitHealthy(host: Host, url: string, check: HealthCheck, kind: SupervisorKind, svc: ServiceSpec, timeoutMs: number, signal?: AbortSignal, redis?: RedisTarget): Promise<WaitResult> {
+export async function waitHealthy(host: Host, url: string, check: HealthCheck, kind: SupervisorKind, svc: ServiceSpec, timeoutMs: number, signal?: AbortSignal, resp?: RedisTarget): Promise<WaitResult> {
   const supervisor = await supervisorFor(kind);
   const start = host.now();
   const cut = (): WaitResult => ({ ok: false, why: `the health wait was cut short after ${((host.now() - start) / 1000).toFixed(1)}s`, interrupted: true });
   let last: HealthState;
   for (;;) {
     if (signal?.aborted === true) return cut();
-    last = check === 'redis' && redis !== undefined ? await observeRedisHealth(host, redis, Math.min(1_000, timeoutMs)) : await observeHealth(host, url, check, Math.min(1_000, timeoutMs));
+    last = check.protocol === 'resp' && resp !== undefined ? await observeRedisHealth(host, resp, Math.min(1_000, timeoutMs)) : await observeHealth(host, url, check, Math.min(1_000, timeoutMs));
     const rt = await supervisor.observe(host, svc).catch(() => undefined);
     const title = svc.title ?? svc.name;
-    if (rt !== undefined && !rt.running) return { ok: false, why: `${title} exited while starting (${rt.state})${last.kind === 'healthy' ? `; ${check === 'redis' ? url : `GET ${url}`} was answered by another process` : ''}` };
+    if (rt !== undefined && !rt.running) return { ok: false, why: `${title} exited while starting (${rt.state})${last.kind === 'healthy' ? `; ${check.protocol === 'resp' ? url : `GET ${url}`} was answered by another process` : ''}` };
     if (last.kind === 'healthy') {
       // Unknown supervisor state (rt undefined): nothing to compare with, take the answer as before.
       const foreign = rt === undefined ? undefined : await answeredByOther(host, url, rt.pid);

@@ -166,11 +166,11 @@ export async function main(argv: readonly string[], given: CliIo): Promise<numbe
   program
     .command('logs')
     .description("print a service's log from its file (and the rotated copies); -f follows it")
-    .argument('[service]', 'the service (livekit, whisper, kokoro, or another declared name)', 'livekit')
+    .argument('[service]', 'the service: livekit when none is named, or whisper, kokoro, another declared name')
     .option('-n, --lines <n>', 'how many of the last lines to print', '50')
     .option('-f, --follow', 'then print lines as they are written, like `tail -F`, until Ctrl-C')
     .option('--file <path>', 'accepted and ignored: the log does not depend on the file (here -f is --follow)')
-    .action(async (service: string, o: import('./commands/logs.js').LogsFlags) => {
+    .action(async (service: string | undefined, o: import('./commands/logs.js').LogsFlags) => {
       await run(async () => (await import('./commands/logs.js')).logsCommand(io, service, o))();
     });
 

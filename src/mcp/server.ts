@@ -13,6 +13,7 @@ import { connectionInfo, TARGETS, type Target } from '../ops/connection.js';
 import { MAX_LOG_LINES, readServiceLog } from '../ops/logs.js';
 import { planReport } from '../ops/plan.js';
 import { restartService, runVerb, VERBS, type Verb } from '../ops/service-verbs.js';
+import { DEFAULT_SERVICE } from '../services/registry.js';
 import { statusReport } from '../ops/status.js';
 import { mintToken } from '../ops/token.js';
 import type { Host } from '../platform/host.js';
@@ -133,7 +134,7 @@ export async function createServer(c: McpContext) {
       description:
         "One service (Voice Mode's shape): status, logs, restart (once, the file is not edited), or start|stop|enable|disable|install|uninstall, which set state/autostart in voicemode.services.yaml (every comment kept) and then apply. uninstall removes what vm installed (remove_data: also the logs).",
       inputSchema: {
-        service_name: z.string().regex(SERVICE_NAME, 'a service name: a letter, then letters, digits, - or _').default('livekit'),
+        service_name: z.string().regex(SERVICE_NAME, 'a service name: a letter, then letters, digits, - or _').default(DEFAULT_SERVICE),
         action: z.enum(ACTIONS),
         lines: z.number().int().min(0).max(MAX_LOG_LINES).optional().describe(`logs: how many of the last lines (default 50, at most ${MAX_LOG_LINES})`),
         remove_data: z.boolean().optional().describe('uninstall: also delete the logs'),

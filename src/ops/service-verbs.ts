@@ -17,7 +17,7 @@ import type { Host } from '../platform/host.js';
 import { applyLockPath, acquireLock, type LockHolder } from '../platform/lock.js';
 import { resolveRoots } from '../paths.js';
 import { planContext, snapshot, type Snapshot } from '../reconcile.js';
-import { kindOf } from '../services/registry.js';
+import { kindOf, DEFAULT_SERVICE } from '../services/registry.js';
 import { discoverSpec } from '../spec/discover.js';
 import { hasServiceKey, redactSpecText, setServiceKeys, type EditValue } from '../spec/edit.js';
 import { loadDesired, validateText } from '../spec/load.js';
@@ -27,8 +27,6 @@ import { runApply, type ApplyOutcome, type ApplyRequest } from './apply.js';
 export const VERBS = ['start', 'stop', 'enable', 'disable', 'install', 'uninstall'] as const;
 export type Verb = (typeof VERBS)[number];
 
-/** The service a verb means when none is named. */
-export const DEFAULT_SERVICE = 'livekit';
 
 /** What each verb sets under services.NAME. */
 export function verbEdits(verb: Verb, removeData = false): Array<readonly [string, EditValue]> {

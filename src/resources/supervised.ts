@@ -11,6 +11,7 @@
 
 import type { Effect, FileState, HealthCheck, HealthState, ResourceKind, RuntimeState, ServiceDesiredBase, ServiceName, ServicePaths, ServiceSpec, ServiceState, Step, StepAction, SupervisorKind, SupervisorState, SupervisorVerb } from '../model.js';
 import type { ServicePlan } from '../services/contract.js';
+import { describeCheck } from './health.js';
 import { unbindable, type Holder } from './listening.js';
 import { DEFINITION_DIR_MODE, DEFINITION_FILE_MODE, fileProblem, planWrite, PRIVATE_DIR_MODE, type Ownership } from './managed-file.js';
 import type { SupervisedObserved } from './supervised-observe.js';
@@ -40,7 +41,7 @@ export interface SupervisedInput {
   /** Bind addresses this machine does not have (resources/listening.ts). */
   readonly unbindable: readonly string[];
   readonly logDir: string;
-  readonly health: { readonly url: string; readonly check: HealthCheck; readonly timeoutMs: number; readonly redis?: { readonly address: string; readonly password?: string | undefined } };
+  readonly health: { readonly url: string; readonly check: HealthCheck; readonly timeoutMs: number; readonly resp?: { readonly address: string; readonly password?: string | undefined } };
   /** Why the running process no longer matches what is on disk (files the kind rewrites). */
   readonly restartBecause: readonly string[];
   /** Files the process uses, with their mtimes: one written after it started makes it stale. */
@@ -148,9 +149,8 @@ export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Owners
     add('unit', i.autostart ? 'enable' : 'disable', `autostart: ${i.autostart} but the service is ${rt.enabled ? 'enabled' : 'not enabled'}`, supervise(kind, i.autostart ? 'enable' : 'disable', svc));
   }
 
-  const wait: Effect = { kind: 'wait-healthy', url: i.health.url, check: i.health.check, timeoutMs: i.health.timeoutMs, supervisor: kind, service: svc, ...(i.health.redis === undefined ? {} : { redis: i.health.redis }) };
-  const asked = i.health.check === 'redis' ? `${i.health.url} answers PING with PONG` : `GET ${i.health.url} answers ${i.health.check === 'livekit' ? '200 OK' : '2xx'}`;
-  const waitWhy = `wait until ${asked} (up to ${i.health.timeoutMs / 1000}s)`;
+  const wait: Effect = { kind: 'wait-healthy', url: i.health.url, check: i.health.check, timeoutMs: i.health.timeoutMs, supervisor: kind, service: svc, ...(i.health.resp === undefined ? {} : { resp: i.health.resp }) };
+  const waitWhy = `wait until ${describeCheck(i.health.check, i.health.url)} (up to ${i.health.timeoutMs / 1000}s)`;
   if (i.state === 'stopped') {
     if (rt.running) add('running', 'stop', `state: stopped, but pid ${rt.pid} is running`, supervise(kind, 'stop', svc));
     return;
@@ -186,7 +186,7 @@ export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Owners
     add('running', 'restart', `pid ${rt.pid} is running but not healthy: ${health.detail}`, supervise(kind, 'restart', svc));
     add('healthy', 'wait-healthy', waitWhy, wait);
   } else if (health.kind === 'starting') {
-    add('healthy', 'wait-healthy', `still starting (${i.health.check === 'redis' ? 'PING → LOADING' : `GET ${new URL(i.health.url).pathname} → ${health.status}`}); ${waitWhy}`, wait);
+    add('healthy', 'wait-healthy', `still starting (${i.health.check.protocol === 'resp' ? 'PING → LOADING' : `GET ${new URL(i.health.url).pathname} → ${health.status}`}); ${waitWhy}`, wait);
   }
   // A missing bind address fails only a start: a process already listening keeps its sockets.
   const starts = out.steps.some((s) => s.resource === 'running' || s.resource === 'healthy');
@@ -197,7 +197,7 @@ export function planSupervised(out: ServicePlan, i: SupervisedInput, own: Owners
 export function restartAndWait(kind: SupervisorKind, svc: ServiceSpec, health: SupervisedInput['health']): Effect[] {
   return [
     supervise(kind, 'restart', svc),
-    { kind: 'wait-healthy', url: health.url, check: health.check, timeoutMs: health.timeoutMs, supervisor: kind, service: svc, ...(health.redis === undefined ? {} : { redis: health.redis }) },
+    { kind: 'wait-healthy', url: health.url, check: health.check, timeoutMs: health.timeoutMs, supervisor: kind, service: svc, ...(health.resp === undefined ? {} : { resp: health.resp }) },
   ];
 }
 

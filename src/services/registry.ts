@@ -28,6 +28,9 @@ export function kindOf(d: Pick<ServiceDesired, 'kind'>): AnyKind {
   return KINDS[d.kind];
 }
 
+/** The service a command means when none is named (vm logs, the verbs, MCP's tools): LiveKit. */
+export const DEFAULT_SERVICE = 'livekit';
+
 /** Every kind, in the order they are listed. */
 export const KIND_NAMES = Object.keys(KINDS) as readonly KindName[];
 

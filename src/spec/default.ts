@@ -3,56 +3,15 @@
 // this default, so they cannot drift apart.
 
 import type { DesiredState } from '../model.js';
-import type { LiveKitDesired } from '../services/livekit/model.js';
+import { DEFAULT_LIVEKIT_VERSION, GENERATED_API_KEY, LIVEKIT_DEFAULTS, defaultLiveKit } from '../services/livekit/defaults.js';
 
-/** The LiveKit version vm installs when the user has not chosen one. */
-export const DEFAULT_LIVEKIT_VERSION = '1.9.0';
-export const DEFAULT_BASE_URL = 'https://github.com/livekit/livekit/releases';
-/** LiveKit's official install script (install.method: script). */
-export const DEFAULT_SCRIPT_URL = 'https://get.livekit.io';
 /**
  * The schema's $id: a name, not a place (the schema is not published on the web yet). Editors
  * get the schema from the `$schema=` path that `vm init` writes: the copy installed with vm.
  */
 export const SCHEMA_ID = 'urn:voicemode:vm:schema:services:1';
-/** The API key name vm generates (with a random secret) when the file declares no keys. */
-export const GENERATED_API_KEY = 'devkey';
-
-/** Every default in one place; normalise.ts fills omitted values from here. */
-export const DEFAULTS = {
-  supervisor: 'auto',
-  state: 'running',
-  autostart: true,
-  baseUrl: DEFAULT_BASE_URL,
-  port: 7880,
-  // Loopback only: LiveKit listens on every interface when bind_addresses is empty.
-  bindAddresses: ['127.0.0.1'],
-  rtc: { portRangeStart: 50000, portRangeEnd: 60000, tcpPort: 7881, useExternalIp: false },
-  room: { autoCreate: true, emptyTimeout: 300 },
-  logLevel: 'info',
-  logMaxBytes: 10 * 1024 * 1024,
-  healthTimeoutMs: 30_000,
-} as const;
-
-export function defaultLiveKit(): LiveKitDesired {
-  return {
-    name: 'livekit',
-    kind: 'livekit',
-    state: DEFAULTS.state,
-    autostart: DEFAULTS.autostart,
-    removeData: false,
-    dev: false,
-    version: DEFAULT_LIVEKIT_VERSION,
-    install: { method: 'release', baseUrl: DEFAULTS.baseUrl },
-    port: DEFAULTS.port,
-    bindAddresses: [...DEFAULTS.bindAddresses],
-    rtc: { ...DEFAULTS.rtc },
-    keys: { kind: 'generated', apiKey: GENERATED_API_KEY },
-    room: { ...DEFAULTS.room },
-    logging: { level: DEFAULTS.logLevel, maxBytes: DEFAULTS.logMaxBytes },
-    health: { timeoutMs: DEFAULTS.healthTimeoutMs },
-  };
-}
+/** Every default `vm init`'s file shows: the file's own, then LiveKit's. */
+export const DEFAULTS = { supervisor: 'auto', ...LIVEKIT_DEFAULTS } as const;
 
 /** What vm manages when no voicemode.services.yaml is found: LiveKit on loopback. */
 export function defaultDesired(): DesiredState {

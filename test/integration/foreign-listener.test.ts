@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '../../src/model.js';
 import { waitHealthy } from '../../src/apply/wait-healthy.js';
+import { LIVEKIT_HEALTH } from '../../src/services/livekit/render.js';
 import { nodeHost } from '../../src/platform/node-host.js';
 import { processSupervisor } from '../../src/platform/supervisors/process.js';
 import { livekitHealth } from '../helpers/health.js';
@@ -222,7 +223,7 @@ describe('wait-healthy', () => {
     };
     await processSupervisor.run(host, svc, 'start');
     try {
-      const r = await waitHealthy(host, `http://127.0.0.1:${port}/`, 'livekit', 'process', svc, 5_000);
+      const r = await waitHealthy(host, `http://127.0.0.1:${port}/`, LIVEKIT_HEALTH, 'process', svc, 5_000);
       expect(r).toEqual({ ok: false, why: expect.stringContaining(`was answered by pid ${other.pid} (`) as string });
     } finally {
       await processSupervisor.run(host, svc, 'stop');

@@ -3,7 +3,8 @@ import { livekitOf } from '../helpers/desired.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, DEFAULT_LIVEKIT_VERSION, SCHEMA_ID, defaultDesired, initFileText } from '../../src/spec/default.js';
+import { DEFAULTS, SCHEMA_ID, defaultDesired, initFileText } from '../../src/spec/default.js';
+import { DEFAULT_LIVEKIT_VERSION } from '../../src/services/livekit/defaults.js';
 import { isLoopback } from '../../src/spec/exposure.js';
 import { loadDesired, validateText } from '../../src/spec/load.js';
 

@@ -11,7 +11,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { UserError } from '../../errors.js';
 import { resolveRoots, servicePaths } from '../../paths.js';
 import type { KindName } from '../../model.js';
-import { kindNamed, PRESET_NAMES } from '../../services/registry.js';
+import { DEFAULT_SERVICE, kindNamed, PRESET_NAMES } from '../../services/registry.js';
 import { rotatedPath } from '../../platform/log-rotate.js';
 import { sleep } from '../../platform/sleep.js';
 import { openIfExists, readServiceLog, type Position } from '../../ops/logs.js';
@@ -29,7 +29,7 @@ export interface LogsFlags {
 }
 
 export async function logsCommand(io: CliIo, service: string | undefined, o: LogsFlags): Promise<number> {
-  const name = service ?? 'livekit';
+  const name = service ?? DEFAULT_SERVICE;
   const count = o.lines ?? '50';
   if (!/^\d+$/.test(count)) throw new UserError('USAGE', `-n wants a number of lines, got "${count}"`);
   const log = await readServiceLog(io.env, name, Math.min(Number(count), Number.MAX_SAFE_INTEGER));

@@ -7,13 +7,13 @@ import type { Host } from '../../platform/host.js';
 import { observeHealth } from '../../resources/health.js';
 import { observeSupervised, presence } from '../../resources/supervised-observe.js';
 import type { HttpPaths } from './paths.js';
-import { httpHealthUrl, httpServiceSpec } from './spec.js';
+import { httpHealthUrl, httpServiceSpec, HTTP_HEALTH } from './spec.js';
 
 export function observeHttp(host: Host, d: HttpServiceDesired, paths: HttpPaths, facts: Facts): Promise<HttpObserved> {
   return observeSupervised(host, facts, d, paths, {
     kind: 'http',
     spec: (kind) => httpServiceSpec(d, paths, kind),
-    health: () => observeHealth(host, httpHealthUrl(d), 'http'),
+    health: () => observeHealth(host, httpHealthUrl(d), HTTP_HEALTH),
     own: async () => {
       const [workingDir, model, modelsDir] = await Promise.all([
         d.workingDir === undefined ? Promise.resolve(undefined) : presence(host, d.workingDir),

@@ -1,6 +1,6 @@
 // What runs a supervised HTTP service, for each supervisor: one ServiceSpec. Pure.
 
-import type { ServiceSpec, SupervisorKind } from '../../model.js';
+import type { HealthCheck, ServiceSpec, SupervisorKind } from '../../model.js';
 import type { HttpServiceDesired } from './model.js';
 import { renderPlist } from '../../resources/plist.js';
 import { renderUnit } from '../../resources/unit.js';
@@ -35,6 +35,9 @@ export function renderHttpDefinition(kind: SupervisorKind, svc: ServiceSpec, tem
 }
 
 /** Where to ask for health: loopback when the service listens there, else its first address. */
+/** Any 2xx is healthy; 503 is still starting (whisper-server answers it while it loads its model). */
+export const HTTP_HEALTH: HealthCheck = { protocol: 'http', starting: 503 };
+
 export function httpHealthUrl(d: Pick<HttpServiceDesired, 'port' | 'bindAddresses' | 'health'>): string {
   const addrs = d.bindAddresses;
   const loopbackOrAny = addrs.length === 0 || addrs.some((a) => a === '0.0.0.0' || a === '::' || a.startsWith('127.'));

@@ -8,7 +8,7 @@ import type { Host } from '../../platform/host.js';
 import type { Answer, ClientAccess, Credentials, LocalCredentials, RoomInfo, TokenRequest } from '../client-access.js';
 import { readKeyFile } from './keys.js';
 import { remoteUrl } from './expose.js';
-import { clientUrl, healthUrl } from './render.js';
+import { clientUrl, healthUrl, LIVEKIT_HEALTH } from './render.js';
 
 type Sdk = typeof import('livekit-server-sdk');
 let sdk: Promise<Sdk> | undefined;
@@ -82,7 +82,7 @@ export const livekitClients: ClientAccess<LiveKitDesired, LiveKitPaths> = {
   defaultGrants: ['join', 'publish', 'subscribe', 'publish-data'],
   roomGrants: ['join', 'admin'],
   // livekit-server answers `GET /` with `200 OK` when ready (FACTS.md).
-  health: (d) => ({ url: healthUrl(d), check: 'livekit' }),
+  health: (d) => ({ url: healthUrl(d), check: LIVEKIT_HEALTH }),
   local: localCredentials,
   fallback: (d) => d.fallback,
   async remoteUrl(host, d) {

@@ -9,12 +9,12 @@ import { normaliseLiveKit } from './normalise.js';
 import { livekitPaths } from './paths.js';
 import { planLiveKit } from './plan.js';
 import { restartAndWait } from '../../resources/supervised.js';
-import { clientUrl, healthUrl } from './render.js';
+import { clientUrl, healthUrl, LIVEKIT_HEALTH } from './render.js';
 import { serviceSpec } from './supervision.js';
 import { removeFailedVersions, rollbackEffects } from './rollback.js';
 import { livekitStatus } from './status.js';
 import { livekitRules, livekitSecrets } from './rules.js';
-import { DEFAULTS } from '../../spec/default.js';
+import { LIVEKIT_DEFAULTS } from './defaults.js';
 import { recordVersion } from './version-record.js';
 import { versionsToRemove } from './versions.js';
 
@@ -60,7 +60,7 @@ export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPa
     // Remember the binary's answer so the next plan need not run it.
     await recordVersion(host, after.paths.versionRecord, a.binary);
   },
-  defaultPort: DEFAULTS.port,
+  defaultPort: LIVEKIT_DEFAULTS.port,
   rules: livekitRules,
   secrets: livekitSecrets,
   sensitive: ['/keys', '/redis/password', '/fallback/api_secret'],
@@ -78,7 +78,7 @@ export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPa
     if (sup.kind === 'unavailable') return [];
     // The same ServiceSpec and health check the planner builds (plan.ts).
     const svc = serviceSpec(d, paths, sup.kind, d.install.method === 'brew' ? o.binary.path : paths.binary);
-    return restartAndWait(sup.kind, svc, { url: healthUrl(d), check: 'livekit', timeoutMs: d.health.timeoutMs });
+    return restartAndWait(sup.kind, svc, { url: healthUrl(d), check: LIVEKIT_HEALTH, timeoutMs: d.health.timeoutMs });
   },
   status: livekitStatus,
   clientFragments: livekitClientFragments,

@@ -3,7 +3,7 @@
 
 import type { LogLevel, SecretResult, ServiceName, ServiceState } from '../../model.js';
 import type { InstallMethod, KeysSpec, LiveKitDesired, LiveKitExpose, LiveKitFallback } from './model.js';
-import { DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from '../../spec/default.js';
+import { LIVEKIT_DEFAULTS as DEFAULTS, DEFAULT_SCRIPT_URL, GENERATED_API_KEY } from './defaults.js';
 import { DEFAULT_HTTPS_PORT, expandHome, parseDuration, parseSize, type Env, type WrittenSecret } from '../../spec/normalise.js';
 import { clientFallbackUrl } from './fallback-url.js';
 import { escapePointer } from '../../spec/messages.js';

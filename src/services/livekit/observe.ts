@@ -11,7 +11,7 @@ import { foreignOf, localAddresses } from '../../resources/listening.js';
 import { observeHealth } from '../../resources/health.js';
 import { parseRecord } from '../../resources/ownership.js';
 import { pingRedis } from '../../resources/redis-ping.js';
-import { healthUrl } from './render.js';
+import { healthUrl, LIVEKIT_HEALTH } from './render.js';
 import { serviceSpec } from './supervision.js';
 import { fileIdentity, parseVersionRecord } from './version-record.js';
 import { resolveLatest } from './versions.js';
@@ -53,7 +53,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: LiveK
     host.readFile(paths.keyFile),
     host.stat(paths.dir),
     host.stat(paths.logDir),
-    observeHealth(host, healthUrl(d), 'livekit'),
+    observeHealth(host, healthUrl(d), LIVEKIT_HEALTH),
     host.readFile(paths.unitFile),
     host.readFile(paths.writtenRecord).then(parseRecord),
     facts.lingering(),

@@ -15,14 +15,14 @@ import { basename } from 'node:path';
 import { fileProblem, octal, planWrite, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type ManagedFile, type Ownership } from '../../resources/managed-file.js';
 import { unbindable } from '../../resources/listening.js';
 import { planSupervised, planSupervisor } from '../../resources/supervised.js';
-import { GENERATED_API_KEY } from '../../spec/default.js';
+import { GENERATED_API_KEY } from './defaults.js';
 import { exposureWarnings } from './exposure-rules.js';
 import type { ServicePlan } from '../contract.js';
 import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from './keys.js';
 import { planAbsent } from './plan-absent.js';
 import { planBinary } from './plan-binary.js';
 import { planServe, tailnetAddress, tailnetWarnings } from './expose.js';
-import { bindAddressesWith, healthUrl, redactConfigText, redactedConfig, redactKeyFile, renderConfig, renderKeyFile } from './render.js';
+import { bindAddressesWith, healthUrl, redactConfigText, redactedConfig, redactKeyFile, renderConfig, renderKeyFile, LIVEKIT_HEALTH } from './render.js';
 import { renderDefinition, serviceSpec } from './supervision.js';
 
 export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKitPaths, ctx: PlanContext): ServicePlan {
@@ -114,7 +114,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
       definition: renderDefinition(kind, svc, ctx.templates.livekit),
       observed: { runtime: o.runtime, definition: o.definition, logDirMode: o.logDirMode, health: o.health },
       logDir: paths.logDir,
-      health: { url: healthUrl(d), check: 'livekit', timeoutMs: d.health.timeoutMs },
+      health: { url: healthUrl(d), check: LIVEKIT_HEALTH, timeoutMs: d.health.timeoutMs },
       restartBecause,
       uses: [
         ['binary', o.binary.kind === 'present' ? o.binary.mtimeMs : undefined],

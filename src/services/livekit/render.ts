@@ -6,6 +6,7 @@
 import { parse, stringify } from 'yaml';
 import { ipBytes, isWildcard } from '../../ip.js';
 import type { LiveKitDesired, LiveKitPaths } from './model.js';
+import type { HealthCheck } from '../../model.js';
 
 const MANAGED = '# Managed by vm (Voice Mode). `vm apply` rewrites this file: change voicemode.services.yaml instead.\n';
 
@@ -116,6 +117,9 @@ export function clientUrl(d: Pick<LiveKitDesired, 'port' | 'bindAddresses'>): st
 }
 
 /** Where to ask for health: loopback when LiveKit listens there, else its first address. */
+/** livekit-server answers `GET /` with `OK`, and 406 while its node stats are stale (FACTS.md). */
+export const LIVEKIT_HEALTH: HealthCheck = { protocol: 'http', body: 'OK', starting: 406 };
+
 export function healthUrl(d: LiveKitDesired): string {
   return healthUrlOf(d.port, d.bindAddresses);
 }

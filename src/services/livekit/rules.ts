@@ -5,7 +5,7 @@
 
 import { baseUrlProblem } from '../../platform/url-policy.js';
 import { splitAddress } from '../../resources/redis-ping.js';
-import { DEFAULTS } from '../../spec/default.js';
+import { LIVEKIT_DEFAULTS as DEFAULTS } from './defaults.js';
 import { describeExposure, exposure } from '../../spec/exposure.js';
 import { escapePointer, show, subject } from '../../spec/messages.js';
 import { checkBindAddresses, checkHealthTimeout, get, isMap, needsHome, type Entry, type RuleContext } from '../../spec/rule-kit.js';

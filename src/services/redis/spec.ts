@@ -3,7 +3,7 @@
 // never on the command line or in the unit). Pure.
 
 import { join } from 'node:path';
-import type { Roots, ServiceName, ServicePaths, ServiceSpec, SupervisorKind } from '../../model.js';
+import type { HealthCheck, Roots, ServiceName, ServicePaths, ServiceSpec, SupervisorKind } from '../../model.js';
 import type { RedisDesired } from './model.js';
 import { servicePaths } from '../../paths.js';
 
@@ -58,6 +58,9 @@ export function redisServiceSpec(d: RedisDesired, paths: RedisPaths, kind: Super
 }
 
 /** Where vm PINGs it: loopback when it listens there, else its first address. */
+/** PING → PONG; LOADING while it loads its data. */
+export const REDIS_HEALTH: HealthCheck = { protocol: 'resp' };
+
 export function redisAddress(d: Pick<RedisDesired, 'port' | 'bindAddresses'>): string {
   const addrs = d.bindAddresses;
   const loop = addrs.length === 0 || addrs.some((a) => a === '0.0.0.0' || a === '::' || a.startsWith('127.'));
