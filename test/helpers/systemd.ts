@@ -179,7 +179,8 @@ async function killProcessesOf(root: string): Promise<number[]> {
   return victims;
 }
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<SystemctlResult> {
+// A manager under a loaded machine can take seconds to answer one call; 30 s is far past that.
+function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<SystemctlResult> {
   return new Promise((resolve) => {
     execFile(file, args, { env, cwd: '/', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (!error) return resolve({ code: 0, stdout, stderr });

@@ -178,7 +178,8 @@ describe.skipIf(!userManagerAvailable())('vm status with unreadable secrets, aft
   });
 
   it('--install-service says nothing once the user manager has the variable', async () => {
-    expect((await um.systemctl('set-environment', `${VAR}=${SECRET}`)).code).toBe(0);
+    const set = await um.systemctl('set-environment', `${VAR}=${SECRET}`);
+    expect(set.code, set.stderr).toBe(0);
     const r = await vm(['watch', '--install-service', '--file', specPath], { [VAR]: SECRET });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
