@@ -33,10 +33,12 @@ export interface Snapshot {
 export function planContext(opts: { force?: boolean } = {}): PlanContext {
   let secret: string | undefined;
   let salt: string | undefined;
-  let templates: PlanContext['templates'] | undefined;
+  const templates = new Map<string, string>();
   return {
-    get templates() {
-      return (templates ??= { livekit: readAsset('templates/livekit.service'), service: readAsset('templates/service.service') });
+    template(file) {
+      let t = templates.get(file);
+      if (t === undefined) templates.set(file, (t = readAsset(`templates/${file}`)));
+      return t;
     },
     // 32 random bytes → 43 base64url characters, above LiveKit's 32-character minimum.
     freshSecret: () => (secret ??= crypto().randomBytes(32).toString('base64url')),

@@ -2,8 +2,8 @@
 // (injected, like a clock, so planning stays deterministic under test) and the unit templates.
 
 export interface PlanContext {
-  /** The systemd unit templates shipped with vm: LiveKit's own, and the one for every other kind. */
-  readonly templates: { readonly livekit: string; readonly service: string };
+  /** A systemd unit template shipped with vm (`templates/FILE`: a kind names its own). */
+  readonly template: (file: string) => string;
   /**
    * A new random secret, asked for only when a generated key has none on disk yet. Memoised by
    * the caller so one command uses one secret.

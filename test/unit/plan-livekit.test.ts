@@ -16,10 +16,7 @@ import { renderDefinition, serviceSpec } from '../../src/services/livekit/superv
 const SECRET = 'declared-secret-0123456789abcdefghijklmnop';
 const FRESH = 'fresh-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
 const ctx: PlanContext = {
-  templates: {
-    livekit: readFileSync(new URL('../../templates/livekit.service', import.meta.url), 'utf8'),
-    service: readFileSync(new URL('../../templates/service.service', import.meta.url), 'utf8'),
-  },
+  template: (file) => readFileSync(new URL(`../../templates/${file}`, import.meta.url), 'utf8'),
   freshSecret: () => FRESH,
   freshSalt: () => 'salt',
   hmac: (key, data) => createHmac('sha256', key).update(data).digest('hex'),
@@ -54,7 +51,7 @@ const file = (content: string, mode = 0o600, mtimeMs = T0 - 60_000): FileState =
 const absent: FileState = { exists: false };
 const running: RuntimeState = { loaded: true, loadDetail: '', enabled: true, running: true, pid: 4242, startedAtMs: T0, state: 'active (running)' };
 const stopped: RuntimeState = { ...running, running: false, pid: 0, startedAtMs: undefined, state: 'inactive (dead)' };
-const unitText = (d: LiveKitDesired = desired()) => renderDefinition('systemd', serviceSpec(d, paths, 'systemd', paths.binary), ctx.templates.livekit) ?? '';
+const unitText = (d: LiveKitDesired = desired()) => renderDefinition('systemd', serviceSpec(d, paths, 'systemd', paths.binary), ctx.template('livekit.service')) ?? '';
 
 /** A machine where everything matches `d`. */
 function converged(d: LiveKitDesired = desired(), over: Partial<LiveKitObserved> = {}): LiveKitObserved {

@@ -50,7 +50,7 @@ export function planHttp(d: HttpServiceDesired, o: HttpObserved, paths: HttpPath
   if (kind === undefined || svc === undefined || o.runtime === undefined) return out;
 
   const own: Ownership = { written: o.written, salt: o.written.salt ?? ctx.freshSalt(), stateFile: paths.writtenRecord, hmac: ctx.hmac, force: ctx.force };
-  const definition = renderHttpDefinition(kind, svc, ctx.templates.service);
+  const definition = renderHttpDefinition(kind, svc, ctx.template('service.service'));
   const health = { url: httpHealthUrl(d), check: HTTP_HEALTH, timeoutMs: d.health.timeoutMs };
   const uses = [['model', o.model?.exists === true ? o.model.mtimeMs : undefined]] as const;
   planSupervised(out, programInput(d, o, { state: d.state, kind, svc, runtime: o.runtime, definition, logDir: paths.logDir, health, restartBecause, uses }), own);

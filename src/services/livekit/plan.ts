@@ -111,7 +111,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
       port: d.port,
       kind,
       svc,
-      definition: renderDefinition(kind, svc, ctx.templates.livekit),
+      definition: renderDefinition(kind, svc, ctx.template('livekit.service')),
       observed: { runtime: o.runtime, definition: o.definition, logDirMode: o.logDirMode, health: o.health },
       logDir: paths.logDir,
       health: { url: healthUrl(d), check: LIVEKIT_HEALTH, timeoutMs: d.health.timeoutMs },

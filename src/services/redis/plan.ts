@@ -48,7 +48,7 @@ export function planRedis(d: RedisDesired, o: RedisObserved, paths: RedisPaths, 
   if (kind === undefined || svc === undefined || o.runtime === undefined) return out;
 
   const address = redisAddress(d);
-  const definition = renderHttpDefinition(kind, svc, ctx.templates.service);
+  const definition = renderHttpDefinition(kind, svc, ctx.template('service.service'));
   const health = { url: `redis://${address}`, check: REDIS_HEALTH, timeoutMs: d.health.timeoutMs, resp: { address, password: d.password } };
   const uses = [['config', o.config.exists ? o.config.mtimeMs : undefined]] as const;
   planSupervised(out, programInput(d, o, { state: d.state, kind, svc, runtime: o.runtime, definition, logDir: paths.logDir, health, restartBecause, uses }), own);
