@@ -102,10 +102,13 @@ async function leftovers(host: Host, desired: DesiredState, roots: Roots, facts:
     names.map(async (name) => {
       const kind = kindNamed(name);
       const paths = kind.paths(roots, name, undefined);
-      const [present, sup] = await Promise.all([
-        Promise.all(kind.leftovers(paths).map(async (f) => ((await host.stat(f)) === undefined ? undefined : f))).then((fs) => fs.filter((f): f is string => f !== undefined)),
-        facts.supervise((k) => specFromPaths(name, paths, k)),
-      ]);
+      const exists = async (f: string) => ((await host.stat(f)) === undefined ? undefined : f);
+      const [present, pidFile] = await Promise.all([Promise.all(kind.leftovers(paths).map(exists)).then((fs) => fs.filter((f): f is string => f !== undefined)), exists(paths.pidFile)]);
+      // vm runs a service only from its unit, plist or pid file: with none of them there is
+      // nothing of vm's to ask the supervisor about (each such question costs a D-Bus round trip,
+      // and systemd answers one for a unit it has not loaded with notices to every client).
+      if (present.length === 0 && pidFile === undefined) return undefined;
+      const sup = await facts.supervise((k) => specFromPaths(name, paths, k));
       const runtime = sup.runtime === undefined || sup.supervisor.kind === 'unavailable' ? undefined : { supervisor: sup.supervisor, runtime: sup.runtime };
       return present.length === 0 && runtime?.runtime.running !== true ? undefined : { name, files: present, ...(runtime === undefined ? {} : { runtime }) };
     }),
