@@ -150,7 +150,7 @@ export interface ServicePaths {
   /** launchd: label and LaunchAgent plist. */
   readonly launchdLabel: string;
   readonly plistFile: string;
-  /** process supervisor: where the PID of the running LiveKit is kept. */
+  /** process supervisor: where the PID of the running service is kept. */
   readonly pidFile: string;
   /** vm's record of what it wrote ($VOICEMODE_HOME/state/written.json). */
   readonly writtenRecord: string;
@@ -204,11 +204,11 @@ export interface UnitState {
 
 export type HealthState =
   | { readonly kind: 'healthy' }
-  /** LiveKit answers 406 while its node stats are stale, right after start. */
+  /** It answers its check's `starting` status (LiveKit's 406, whisper's 503; Redis's LOADING: 0). */
   | { readonly kind: 'starting'; readonly status: number }
   | { readonly kind: 'unhealthy'; readonly detail: string }
   /**
-   * Something answers on the port, but it is not vm's LiveKit (nor a child of it): another
+   * Something answers on the port, but it is not vm's process (nor a child of it): another
    * LiveKit answers `OK` just as well. Never counts as healthy. pid 0: a process vm cannot inspect.
    */
   | { readonly kind: 'foreign'; readonly pid: number; readonly command: string };
