@@ -332,7 +332,7 @@ export type Effect =
       readonly versionsDir: string;
       readonly link: string;
     }
-  | { readonly kind: 'install-brew'; readonly upgrade: boolean }
+  | { readonly kind: 'install-brew'; readonly formula: string; readonly upgrade: boolean }
   | { readonly kind: 'install-script'; readonly scriptUrl: string; readonly version: string; readonly versionsDir: string; readonly link: string }
   | {
       readonly kind: 'write-file';

@@ -39,7 +39,7 @@ export async function runEffect(host: Host, effect: Effect, io: EffectIo = {}): 
     }
     case 'install-brew': {
       const { brewInstall } = await import('../platform/brew.js');
-      await brewInstall(host, effect.upgrade);
+      await brewInstall(host, effect.formula, effect.upgrade);
       return;
     }
     case 'install-script': {

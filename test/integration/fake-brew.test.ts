@@ -28,32 +28,32 @@ const version = (bin: string) => execFileSync(bin, ['--version'], { encoding: 'u
 describe('fake brew', () => {
   it('answers --prefix and info --json=v2 as vm reads them, and records every call', async () => {
     expect(await brewPrefix(host())).toBe(brew.prefix);
-    expect(await brewStableVersion(host())).toEqual({ ok: true, version: '1.9.0' });
+    expect(await brewStableVersion(host(), 'livekit')).toEqual({ ok: true, version: '1.9.0' });
     expect(await brew.calls()).toEqual(['--prefix', 'info --json=v2 livekit']);
   });
 
   it('install puts livekit-server in the Cellar and links <prefix>/bin to it; a second install changes nothing', async () => {
-    await brewInstall(host(), false);
+    await brewInstall(host(), 'livekit', false);
     const bin = join(brew.prefix, 'bin', 'livekit-server');
     expect(lstatSync(bin).isSymbolicLink()).toBe(true);
     expect(readlinkSync(bin)).toBe('../Cellar/livekit/1.9.0/bin/livekit-server');
     expect(version(bin)).toBe('livekit-server version 1.9.0');
-    await brewInstall(host(), false);
+    await brewInstall(host(), 'livekit', false);
     expect(await brew.calls()).toEqual(['install livekit', 'install livekit']);
   });
 
   it('upgrade moves to the new stable version; upgrade of a formula not installed fails', async () => {
-    await expect(brewInstall(host(), true)).rejects.toMatchObject({ code: 'INSTALL_FAILED', message: 'brew upgrade livekit failed: Error: livekit not installed' });
-    await brewInstall(host(), false);
+    await expect(brewInstall(host(), 'livekit', true)).rejects.toMatchObject({ code: 'INSTALL_FAILED', message: 'brew upgrade livekit failed: Error: livekit not installed' });
+    await brewInstall(host(), 'livekit', false);
     const next = await fakeBrew(root, { stable: '1.9.1', binarySource: standinScript({ version: '1.9.1' }) });
     const h = nodeHost({ HOME: root, ...next.env });
     expect(JSON.parse((await h.exec('brew', ['info', '--json=v2', 'livekit'])).stdout)).toMatchObject({ formulae: [{ versions: { stable: '1.9.1' }, installed: [{ version: '1.9.0' }], outdated: true }] });
-    await brewInstall(h, true);
+    await brewInstall(h, 'livekit', true);
     expect(version(join(brew.prefix, 'bin', 'livekit-server'))).toBe('livekit-server version 1.9.1');
   });
 
   it('FAKE_BREW_FAIL makes install fail like a failed download; unknown formulae and commands are errors', async () => {
-    await expect(brewInstall(host({ FAKE_BREW_FAIL: '1' }), false)).rejects.toMatchObject({ message: expect.stringContaining('Failed to download resource') });
+    await expect(brewInstall(host({ FAKE_BREW_FAIL: '1' }), 'livekit', false)).rejects.toMatchObject({ message: expect.stringContaining('Failed to download resource') });
     expect((await host().exec('brew', ['install', 'nope'])).code).toBe(1);
     expect((await host().exec('brew', ['frobnicate'])).stderr).toContain('Unknown command');
   });

@@ -46,3 +46,6 @@ export function defaultLiveKit(): LiveKitDesired {
     health: { timeoutMs: LIVEKIT_DEFAULTS.healthTimeoutMs },
   };
 }
+
+/** Homebrew's formula for livekit-server (install.method: brew). */
+export const BREW_FORMULA = 'livekit';

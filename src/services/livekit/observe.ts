@@ -1,6 +1,7 @@
 // Observes LiveKit's resources. Never changes anything; everything absent is a value.
 // Probes run concurrently: `vm plan` waits for the slowest, not for the sum.
 
+import { BREW_FORMULA } from './defaults.js';
 import { join } from 'node:path';
 import type { BinaryState, FileState, HealthState } from '../../model.js';
 import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from './model.js';
@@ -48,7 +49,7 @@ export async function observeLiveKit(host: Host, d: LiveKitDesired, paths: LiveK
     observeBinary(host, binaryPath, d.install.method === 'release' || d.install.method === 'script', versions, paths.versionRecord),
     host.readdir(paths.versionsDir).then((names) => names.filter((n) => VERSION_DIR.test(n))),
     d.version === 'latest' && d.install.method === 'release' ? latestOf(host, d.install.baseUrl, slow) : Promise.resolve(undefined),
-    d.install.method === 'brew' && d.version !== '' ? import('../../platform/brew.js').then((b) => b.brewStableVersion(host)) : Promise.resolve(undefined),
+    d.install.method === 'brew' && d.version !== '' ? import('../../platform/brew.js').then((b) => b.brewStableVersion(host, BREW_FORMULA)) : Promise.resolve(undefined),
     host.readFile(paths.config),
     host.readFile(paths.keyFile),
     host.stat(paths.dir),

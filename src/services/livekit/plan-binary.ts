@@ -1,5 +1,6 @@
 // The binary's step: which version is wanted and how it gets there, per install method. Pure.
 
+import { BREW_FORMULA } from './defaults.js';
 import type { Effect } from '../../model.js';
 import type { LiveKitDesired, LiveKitObserved, LiveKitPaths } from './model.js';
 
@@ -43,7 +44,7 @@ export function planBinary(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKit
         return { want, blockers, warnings };
       }
       const upgrade = bin.kind !== 'absent';
-      return { want, step: { reason: `${why}: brew ${upgrade ? 'upgrade' : 'install'} livekit`, effect: { kind: 'install-brew', upgrade } }, ...(restartBecause === undefined ? {} : { restartBecause }), blockers, warnings };
+      return { want, step: { reason: `${why}: brew ${upgrade ? 'upgrade' : 'install'} livekit`, effect: { kind: 'install-brew', formula: BREW_FORMULA, upgrade } }, ...(restartBecause === undefined ? {} : { restartBecause }), blockers, warnings };
     }
     case 'script':
       warnings.push("install.method: script runs LiveKit's official install script, which verifies no checksum; prefer method: release");
