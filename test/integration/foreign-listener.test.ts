@@ -44,7 +44,8 @@ function spec(port: number, tcpPort: number, over: { bind?: string } = {}): stri
     bind_addresses: [over.bind ?? '127.0.0.1'],
     rtcRange: [53200, 53300],
     tcpPort,
-    health: '5s',
+    // A start that should succeed may take seconds on a loaded machine.
+    health: '20s',
   });
   return servicesFile({ livekit });
 }

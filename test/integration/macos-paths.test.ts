@@ -25,7 +25,7 @@ describe('install.method: brew (Homebrew faked)', () => {
   let tcp: number;
   let spec: string;
   const write = (version: string, state: 'running' | 'absent' = 'running') =>
-    writeFile(spec, servicesFile({ livekit: livekitEntry({ state, version, install: { method: 'brew' }, port, tcpPort: tcp, health: '5s' }) }, { supervisor: 'process' }));
+    writeFile(spec, servicesFile({ livekit: livekitEntry({ state, version, install: { method: 'brew' }, port, tcpPort: tcp, health: '20s' }) }, { supervisor: 'process' }));
   const vm = (...args: string[]) => runVm(args, env);
 
   beforeAll(async () => {
@@ -91,7 +91,7 @@ describe('supervisor: launchd (launchctl faked)', () => {
   let spec: string;
   let plist: string;
   const write = (o: { state?: 'running' | 'stopped' | 'absent'; end?: number } = {}) => {
-    const livekit = livekitEntry({ state: o.state ?? 'running', version: '1.9.0', install: { base_url: rel.baseUrl }, port, rtcRange: [54000, o.end ?? 54100], tcpPort: tcp, health: '5s' });
+    const livekit = livekitEntry({ state: o.state ?? 'running', version: '1.9.0', install: { base_url: rel.baseUrl }, port, rtcRange: [54000, o.end ?? 54100], tcpPort: tcp, health: '20s' });
     return writeFile(spec, servicesFile({ livekit }, { supervisor: 'launchd' }));
   };
   const vm = (...args: string[]) => runVm(args, env);

@@ -19,7 +19,7 @@ let specPath: string;
 let pidFile: string;
 
 function spec(state: 'running' | 'stopped' = 'running'): string {
-  const livekit = livekitEntry({ state, version: '1.9.0', install: { base_url: rel.baseUrl }, port, rtcRange: [53000, 53100], tcpPort, health: '5s' });
+  const livekit = livekitEntry({ state, version: '1.9.0', install: { base_url: rel.baseUrl }, port, rtcRange: [53000, 53100], tcpPort, health: '20s' });
   return servicesFile({ livekit });
 }
 
