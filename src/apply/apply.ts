@@ -5,7 +5,7 @@
 // An interrupt (Ctrl-C, SIGTERM) is handled alike: the step under way ends, then what this apply
 // changed is undone, service by service, the last one first.
 
-import type { DesiredState, Plan, Step } from '../model.js';
+import type { DesiredState, Plan, ServiceName, Step } from '../model.js';
 import type { Host } from '../platform/host.js';
 import { InterruptedError, isSystemError, stopSignalOf, UserError, type StopSignal } from '../errors.js';
 import type { PlanContext } from '../plan/context.js';
@@ -36,6 +36,11 @@ export interface ApplyOptions {
   readonly skipRollback?: AbortSignal;
   /** A watch's per-service memory (see ObserveOptions). */
   readonly memo?: ObserveOptions['memo'];
+  /**
+   * Services whose change is held back (`before` leaves their steps out: src/plan/withhold.ts):
+   * their steps do not count against convergence, and their failure record stays.
+   */
+  readonly held?: ReadonlySet<ServiceName>;
 }
 
 /** What a rollback put back, and who is healthy again, for messages. */
@@ -184,17 +189,20 @@ export async function applyPlan(
   }
   // Same secret as the plan used, so a generated key does not look changed on the second look.
   const after = await snapshot(host, desired, ctx, opts.memo === undefined ? {} : { memo: opts.memo });
-  if (after.plan.steps.length > 0) {
-    const pending = after.plan.steps.map((s) => `${s.service} ${s.resource} ${s.action} (${s.reason})`).join('; ');
+  const held = opts.held ?? new Set<ServiceName>();
+  const left = after.plan.steps.filter((s) => !held.has(s.service));
+  if (left.length > 0) {
+    const pending = left.map((s) => `${s.service} ${s.resource} ${s.action} (${s.reason})`).join('; ');
     throw new UserError('NOT_CONVERGED', `applied ${applied.length} steps but the machine has not converged: ${pending}`);
   }
-  await afterConverged(host, before, after);
+  await afterConverged(host, before, after, held);
   return { applied, after };
 }
 
 /** Each kind's tidying once the machine has converged (old versions, remembered answers). */
-export async function afterConverged(host: Host, before: Snapshot, after: Snapshot): Promise<void> {
+export async function afterConverged(host: Host, before: Snapshot, after: Snapshot, held: ReadonlySet<ServiceName> = new Set()): Promise<void> {
   for (const a of after.services) {
+    if (held.has(a.name)) continue; // its change still waits: not converged, and not forgotten
     const b = before.services.find((s) => s.name === a.name) ?? a;
     const installed = b.plan.steps.some((s) => s.action === 'install');
     await kindOf(a.desired).afterConverged?.(host, b, a, installed);

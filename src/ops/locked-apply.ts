@@ -9,11 +9,12 @@ import { applyPlan, ApplyInterruptedError, type ApplyReporter, type ApplyResult 
 import { rotateLogs } from '../apply/rotate-logs.js';
 import { sweepAll } from '../apply/sweep.js';
 import { UserError } from '../errors.js';
-import type { DesiredState } from '../model.js';
+import type { DesiredState, ServiceName } from '../model.js';
 import type { Host } from '../platform/host.js';
 import { acquireLock, LockTimeoutError, type LockHolder } from '../platform/lock.js';
 import { snapshot, type ObserveOptions, type Snapshot } from '../reconcile.js';
 import type { PlanContext } from '../plan/context.js';
+import { withholding } from '../plan/withhold.js';
 
 export type LockedApplyOutcome =
   /** Interrupted while waiting for the lock: nothing was changed. */
@@ -64,6 +65,11 @@ export interface LockedApplyRequest {
    * while it waited; the watch decides here what it may retry. May throw (the lock is released).
    */
   readonly decide?: (fresh: Snapshot) => boolean | Promise<boolean>;
+  /**
+   * Services whose change waits (the watch holds back a change that failed and was rolled back):
+   * the fresh plan is applied without their steps, and they do not count against convergence.
+   */
+  readonly hold?: (fresh: Snapshot) => ReadonlySet<ServiceName>;
   readonly reporter?: ApplyReporter;
   readonly events?: LockedApplyEvents;
 }
@@ -93,8 +99,12 @@ export async function lockedApply(r: LockedApplyRequest): Promise<LockedApplyOut
     if (fresh.plan.steps.length === 0) return { kind: 'converged-meanwhile', fresh };
     if (r.signal?.aborted === true) return { kind: 'stopped' };
     if (r.decide !== undefined && !(await r.decide(fresh))) return { kind: 'declined', fresh };
+    const held = r.hold?.(fresh) ?? new Set<ServiceName>();
+    const taken = withholding(fresh, held);
+    if (taken.plan.steps.length === 0) return { kind: 'declined', fresh };
     try {
-      const result = await applyPlan(r.host, r.desired, fresh, r.ctx, r.reporter ?? {}, {
+      const result = await applyPlan(r.host, r.desired, taken, r.ctx, r.reporter ?? {}, {
+        ...(held.size === 0 ? {} : { held }),
         rollback: r.rollback !== false,
         ...(r.signal === undefined ? {} : { signal: r.signal }),
         ...(r.skipRollback === undefined ? {} : { skipRollback: r.skipRollback }),

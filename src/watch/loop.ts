@@ -13,7 +13,8 @@ import { planContext, snapshot, type Snapshot } from '../reconcile.js';
 import type { ObserveMemo } from '../services/contract.js';
 import { loadDesired } from '../spec/load.js';
 import { showDuration, type Emit } from './events.js';
-import { heldBack } from './held-back.js';
+import { heldBack, heldNames } from './held-back.js';
+import { withholding } from '../plan/withhold.js';
 import { DEFAULT_RETRY, mayAttempt, recordFailure, type FailureMemo, type RetryPolicy } from './policy.js';
 import { referencedFiles } from './referenced.js';
 
@@ -62,8 +63,8 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
   let debounce: NodeJS.Timeout | undefined;
   /** The problems last reported: an editor's save can arrive as two events; say them once. */
   let reported: string | undefined;
-  /** The failed change last told as held back (told once, not every resync). */
-  let toldHeld: string | undefined;
+  /** The failed changes told as held back (each told once, not every resync). */
+  const toldHeld = new Set<string>();
 
   const { watch } = await import('chokidar');
   // atomic: editors that save by writing a temp file and renaming it over ours are one change.
@@ -118,12 +119,12 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
       emit({ event: 'reconcile_done', trigger: why, ok: true, duration_ms: Math.round(host.now() - t0) });
       return;
     }
-    const held = heldBack(snap, why);
-    if (held !== undefined) {
-      if (held.key !== toldHeld) emit({ event: 'held_back', service: held.service, ok: false, message: held.message });
-      toldHeld = held.key;
-      return;
+    // A held-back change waits; the other services' steps go ahead without it.
+    for (const h of heldBack(snap, why)) {
+      if (!toldHeld.has(h.key)) emit({ event: 'held_back', service: h.service, ok: false, message: h.message });
+      toldHeld.add(h.key);
     }
+    if (withholding(snap, heldNames(snap, why)).plan.steps.length === 0) return;
     if (why === 'interval') emit({ event: 'drift', message: snap.plan.steps.map((s) => `${s.service} ${s.resource} ${s.action} (${s.reason})`).join('; ') });
     // The look above only decides whether the lock is worth taking: lockedApply observes again
     // under it and applies that plan, so a change another vm made meanwhile is not redone.
@@ -139,6 +140,7 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
       reporter: reporter(emit),
       events: { onLockWait: (h) => emit({ event: 'lock_wait', message: `waiting for the apply lock, held by ${describeHolder(h, host.now())}` }) },
       decide: (fresh) => mayApply(fresh, why),
+      hold: (fresh) => heldNames(fresh, why),
     });
     const done = (ok: boolean, message?: string) => emit({ event: 'reconcile_done', trigger: why, ok, duration_ms: Math.round(host.now() - t0), ...(message === undefined ? {} : { message }) });
     switch (outcome.kind) {
@@ -169,7 +171,7 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
    * Whether the plan made under the lock may be taken. The one place the watch can say no to a
    * fresh plan (backing off, given up); anything it should not retry belongs here.
    */
-  const mayApply = (fresh: Snapshot, why: Trigger): boolean => mayAttempt(memo, host.now()) && heldBack(fresh, why) === undefined;
+  const mayApply = (fresh: Snapshot, why: Trigger): boolean => mayAttempt(memo, host.now()) && withholding(fresh, heldNames(fresh, why)).plan.steps.length > 0;
 
   const failed = (why: Trigger, t0: number, key: string, message: string): void => {
     memo = recordFailure(memo, key, host.now(), retry);

@@ -17,6 +17,7 @@ import {
   makeWhisperModel,
   runVm,
   servicesFile,
+  spawnVm,
   standinScript,
   waitFor,
   whisperEntry,
@@ -220,6 +221,32 @@ describe.skipIf(!userManagerAvailable())('whisper, kokoro and a command service 
     expect(await readFile(`${um.unitDir}/voicemode-whisper.service`, 'utf8')).toContain(whisperBin);
     expect(await mainPid('voicemode-livekit.service')).toBe(lkPid);
     expect(await mainPid('voicemode-kokoro.service')).toBe(kPid);
+    await writeFile(specPath, spec());
+    expect((await vm('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+
+  it('vm watch holds back only whisper’s failed change: a kokoro stopped meanwhile is started again', async () => {
+    // The file whose whisper failed its health check and was rolled back (the test above).
+    const stuck = `${home}/opt/whisper-stuck/whisper-server`;
+    await writeFile(specPath, spec({ whisper: { install: { method: 'path', path: stuck }, health: '3s' } }));
+    const lkPid = await mainPid('voicemode-livekit.service');
+    expect((await um.systemctl('stop', 'voicemode-kokoro.service')).code).toBe(0);
+    expect(await get(ports.kokoro, '/health')).toBe('down');
+    const w = spawnVm(['watch', '--json', '--interval', '1s'], env);
+    const events = () => w.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; service?: string; ok?: boolean });
+    try {
+      await waitFor('the watch to say whisper is held back', () => events().some((e) => e.event === 'held_back' && e.service === 'whisper'), 60_000);
+      await waitFor('kokoro healthy again', async () => (await get(ports.kokoro, '/health')) === '200 {"status":"healthy"}', 60_000);
+      await waitFor('a reconcile that ends well', () => events().some((e) => e.event === 'reconcile_done' && e.ok === true), 60_000);
+      // whisper still runs the binary that worked; LiveKit was not touched.
+      expect(await readFile(`${um.unitDir}/voicemode-whisper.service`, 'utf8')).toContain(whisperBin);
+      expect(await get(ports.whisper, '/health')).toBe('200 {"status":"ok"}');
+      expect(await mainPid('voicemode-livekit.service')).toBe(lkPid);
+      expect(events().filter((e) => e.event === 'held_back')).toHaveLength(1);
+    } finally {
+      w.signal('SIGTERM');
+      await w.done;
+    }
     await writeFile(specPath, spec());
     expect((await vm('plan', '--detailed-exitcode')).code).toBe(0);
   });
