@@ -39,8 +39,11 @@ function readCache(path, stamp) {
  * Compiles and runs the bundle in `dist`; returns its exports, whether a cache was used, and
  * `saveCache()`, which writes V8's code cache for everything compiled so far (the build calls it
  * after a warm-up: scripts/warm-cache.cjs). `useCache: false` compiles from source.
+ * `scriptName`: the file stack traces name (default: the bundle read). V8 keeps the name a
+ * script was compiled under in its code cache, so the build warms a bundle in a temporary
+ * directory under the name it will have once that directory becomes dist/.
  */
-function loadCli({ dist = DIST, useCache = true } = {}) {
+function loadCli({ dist = DIST, useCache = true, scriptName } = {}) {
   const bundle = join(dist, 'vm.cjs');
   const cachePath = `${bundle}.v8cache`;
   let source;
@@ -58,7 +61,7 @@ function loadCli({ dist = DIST, useCache = true } = {}) {
   const cachedData = useCache ? readCache(cachePath, stamp) : undefined;
   // The same wrapper node's CommonJS loader uses, so the bundle sees the usual module scope.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: bundle,
+    filename: scriptName ?? bundle,
     ...(cachedData === undefined ? {} : { cachedData }),
   });
   const mod = { exports: {} };

@@ -26,7 +26,8 @@ async function main() {
   Object.assign(process.env, env);
 
   const { loadCli } = require('../bin/vm.cjs');
-  const loaded = loadCli({ dist, useCache: false });
+  // Named as it will be: scripts/build.mjs renames this directory to dist/ next.
+  const loaded = loadCli({ dist, useCache: false, scriptName: join(root, 'dist', 'vm.cjs') });
   let said = '';
   const sink = { write: (s) => (said += s, true) };
   const io = { stdout: sink, stderr: sink, isTTY: false, env, cwd: home };

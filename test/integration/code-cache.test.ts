@@ -26,6 +26,14 @@ describe('the code cache of the built CLI', () => {
     expect(cacheState()).toBe('used function');
   });
 
+  it('a stack trace from the cached bundle names dist/vm.cjs, not the directory the build warmed it in', () => {
+    const code = `const r = require(${JSON.stringify(BIN)}).loadCli(); try { r.cli.colorWanted(false, null) } catch (e) { process.stdout.write(r.cache + '\\n' + e.stack) }`;
+    const out = execFileSync(process.execPath, ['-e', code], { env: { PATH: process.env['PATH'] ?? '' }, encoding: 'utf8' });
+    const [cache, , frame] = out.split('\n');
+    expect(cache).toBe('used');
+    expect(frame).toContain(`(${join(ROOT, 'dist', 'vm.cjs')}:`);
+  });
+
   it('a copy of the build keeps its cache; the cache of another build of the same length is not applied', () => {
     const dist = join(tmp, 'dist');
     cpSync(join(ROOT, 'dist'), dist, { recursive: true });
