@@ -369,7 +369,16 @@ export type Effect =
    * `tailscale serve --bg --yes --tls-terminated-tcp=PORT tcp://TARGET` (on) or `… PORT off`,
    * then vm's record of it written (on) or removed (off).
    */
-  | { readonly kind: 'tailscale-serve'; readonly binary: string; readonly verb: 'on' | 'off'; readonly port: number; readonly target: string; readonly record: string }
+  | {
+      readonly kind: 'tailscale-serve';
+      readonly binary: string;
+      readonly verb: 'on' | 'off';
+      readonly port: number;
+      readonly target: string;
+      readonly record: string;
+      /** off: an endpoint that is not there is fine (a rollback of an `on` that may have failed). */
+      readonly absentOk?: boolean;
+    }
   /** Downloads a file (a whisper model), checks its sha256, and only then moves it into place. */
   | { readonly kind: 'download'; readonly url: string; readonly sha256: string; readonly path: string; readonly label: string }
   | {

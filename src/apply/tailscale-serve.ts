@@ -18,9 +18,25 @@ export async function runServe(host: Host, e: Extract<Effect, { kind: 'tailscale
     await host.writeFileAtomic(e.record, `${JSON.stringify({ port: e.port, target: e.target })}\n`, 0o600, PRIVATE_DIR_MODE);
   }
   const r = await host.exec(e.binary, args, { timeoutMs: 15_000 });
+  if (r.code !== 0 && e.verb === 'off' && e.absentOk === true && !(await served(host, e))) {
+    await host.remove(e.record);
+    return;
+  }
   if (r.code !== 0) {
     const line = (r.stderr || r.stdout || r.error || '').trim().split('\n')[0] ?? '';
     throw new UserError('STEP_FAILED', `\`tailscale ${args.join(' ')}\` failed (exit ${r.code})${line === '' ? '' : `: ${line}`}`);
   }
   if (e.verb === 'off') await host.remove(e.record);
+}
+
+/** Whether tailscale serves e.port at all (`serve status --json`); true when it cannot say. */
+async function served(host: Host, e: Extract<Effect, { kind: 'tailscale-serve' }>): Promise<boolean> {
+  const r = await host.exec(e.binary, ['serve', 'status', '--json'], { timeoutMs: 15_000 });
+  if (r.code !== 0) return true;
+  try {
+    const tcp = (JSON.parse(r.stdout) as { TCP?: Record<string, unknown> }).TCP ?? {};
+    return Object.hasOwn(tcp, String(e.port));
+  } catch {
+    return true;
+  }
 }

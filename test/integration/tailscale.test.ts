@@ -214,6 +214,34 @@ describe.skipIf(!available)('expose: LiveKit on the tailnet (fake tailscale, rea
     expect((await planJson()).steps).toEqual([]);
   }, 180_000);
 
+  it('https: a serve endpoint that fails to move is rolled back to the one that worked', async () => {
+    const serveFile = env['FAKE_TAILSCALE_SERVE'] as string;
+    const record = `${env['HOME']}/.voicemode/state/tailscale-serve-livekit.json`;
+    const ports = async () => Object.keys((JSON.parse(await readFile(serveFile, 'utf8')) as { TCP?: object }).TCP ?? {});
+    await writeFile(specPath, spec({ tailscale: true, https: true, https_port: 7443 }));
+    expect((await vm('apply', '--yes', '-f', specPath)).code).toBe(0);
+    expect(await ports()).toEqual(['7443', '9000']);
+    // Moving it to 8443: vm removes 7443, then tailscale refuses 8443.
+    await tailnet({ backend: 'Running', ip: IP, failServeOn: 8443 });
+    await writeFile(specPath, spec({ tailscale: true, https: true, https_port: 8443 }));
+    const r = await vm('apply', '--yes', '-f', specPath);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('tailscale serve --bg --yes --tls-terminated-tcp=8443');
+    expect(r.stderr).toContain('(fake-tailscale) port 8443 refused');
+    expect(r.stderr).toMatch(/rolled back/);
+    expect(await ports()).toEqual(['7443', '9000']);
+    expect(JSON.parse(await readFile(record, 'utf8'))).toEqual({ port: 7443, target: `127.0.0.1:${PORT}` });
+    expect(await get(IP)).toBe('200 OK');
+    // Once tailscale takes it, the move goes through; un-exposing removes vm's endpoint only.
+    await tailnet({ backend: 'Running', ip: IP });
+    expect((await vm('apply', '--yes', '-f', specPath)).code).toBe(0);
+    expect(await ports()).toEqual(['8443', '9000']);
+    await writeFile(specPath, spec({ tailscale: true }));
+    expect((await vm('apply', '--yes', '-f', specPath)).code).toBe(0);
+    expect(await ports()).toEqual(['9000']);
+    expect((await planJson()).steps).toEqual([]);
+  }, 180_000);
+
   it('without expose, a converged plan never runs tailscale', async () => {
     await writeFile(specPath, spec(undefined));
     expect((await vm('apply', '--yes', '-f', specPath)).code).toBe(0);

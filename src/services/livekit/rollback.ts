@@ -1,6 +1,6 @@
 // LiveKit's rollback: when a change fails (typically LiveKit not healthy after a restart), put
 // back what was observed before the apply — binary link, config, key file, unit — restart, and
-// wait for health again. The previous state needs no record of its own: it is the observation
+// wait for health again; a `tailscale serve` endpoint it made or removed is undone too. The previous state needs no record of its own: it is the observation
 // the plan was made from. Brew upgrades are not undone (Homebrew keeps no previous version).
 
 import type { Effect, FileState, Step } from '../../model.js';
@@ -13,8 +13,9 @@ import { healthUrlOfConfig } from './render.js';
 /** What puts the observed-before state back, for the steps that ran. Pure. */
 export function rollbackEffects(before: ServiceSnapshot<LiveKitDesired, LiveKitObserved, LiveKitPaths>, touched: readonly Step[]): Effect[] {
   const o = before.observed;
+  const serve = serveUndo(touched);
   // A first install has no previous working setup to go back to.
-  if (o.binary.kind !== 'present' || !o.config.exists) return [];
+  if (o.binary.kind !== 'present' || !o.config.exists) return serve;
   const p = before.paths;
   const previous = new Map<string, FileState>([
     [p.config, o.config],
@@ -39,6 +40,7 @@ export function rollbackEffects(before: ServiceSnapshot<LiveKitDesired, LiveKitO
       }
     }
   }
+  out.unshift(...serve);
   const plannedWait = before.plan.steps.map((s) => s.effect).find((e) => e.kind === 'wait-healthy');
   if (supervised === undefined) return out;
   const { supervisor, service } = supervised;
@@ -50,6 +52,19 @@ export function rollbackEffects(before: ServiceSnapshot<LiveKitDesired, LiveKitO
     if (plannedWait?.kind === 'wait-healthy' && url !== undefined) out.push({ ...plannedWait, url });
   } else {
     out.push({ kind: 'supervise', supervisor, verb: 'stop', service });
+  }
+  return out;
+}
+
+/**
+ * The `tailscale serve` steps undone, last first: an endpoint made is removed (the last `on` may
+ * be the step that failed, so one that is not there is fine), one vm removed is made again.
+ */
+function serveUndo(touched: readonly Step[]): Effect[] {
+  const out: Effect[] = [];
+  for (const { effect: e } of [...touched].reverse()) {
+    if (e.kind !== 'tailscale-serve') continue;
+    out.push(e.verb === 'on' ? { ...e, verb: 'off', absentOk: true } : { ...e, verb: 'on' });
   }
   return out;
 }
