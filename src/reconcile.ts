@@ -17,7 +17,10 @@ import { specFromPaths } from './resources/supervised.js';
 import type { ObserveMemo, ServicePlan, ServiceSnapshot } from './services/contract.js';
 import { observeFragmentFiles } from './resources/managed-fragment.js';
 import { parseRecord } from './resources/ownership.js';
-import { kindNamed, kindOf, PRESET_NAMES } from './services/registry.js';
+import { findKind, kindNamed, kindOf, PRESET_NAMES } from './services/registry.js';
+
+/** A name vm could have given a service (the schema's pattern for service names). */
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
 export interface Snapshot {
   readonly roots: Roots;
@@ -93,14 +96,17 @@ async function observeClients(host: Host, desired: DesiredState, roots: Roots): 
 
 /**
  * Services vm set up that the file no longer declares: only looked for, to say so (deleting by
- * omission is how people lose data) — its files, and whether the supervisor still runs it. Only
- * the well-known names can be looked for.
+ * omission is how people lose data) — its files, and whether the supervisor still runs it. The
+ * names: the well-known ones, and every service vm ever started (each has its log directory,
+ * which stays until remove_data); a name no kind is known by is looked for as a `command`.
  */
 async function leftovers(host: Host, desired: DesiredState, roots: Roots, facts: Facts): Promise<Observation['leftovers']> {
-  const names = PRESET_NAMES.filter((n) => desired.services[n] === undefined);
+  // logs/vm is vm watch's own (--install-service).
+  const logged = (await host.readdir(join(roots.voicemodeHome, 'logs'))).filter((n) => SERVICE_NAME.test(n) && n !== 'vm');
+  const names = [...new Set([...PRESET_NAMES, ...logged])].filter((n) => !Object.hasOwn(desired.services, n));
   const found = await Promise.all(
     names.map(async (name) => {
-      const kind = kindNamed(name);
+      const kind = findKind(name) ?? kindNamed('command');
       const paths = kind.paths(roots, name, undefined);
       const exists = async (f: string) => ((await host.stat(f)) === undefined ? undefined : f);
       const [present, pidFile] = await Promise.all([Promise.all(kind.leftovers(paths).map(exists)).then((fs) => fs.filter((f): f is string => f !== undefined)), exists(paths.pidFile)]);

@@ -29,6 +29,8 @@ export function checkServiceRules(spec: ParsedSpec, env: Env, secrets: ReadonlyM
     const kind = findKind(serviceKind(name, ws as { kind?: never }));
     // A kind the schema does not know (a typo in `kind:`) is the schema's to report.
     if (kind === undefined) continue;
+    // vm watch --install-service is voicemode-watch.service / com.voicemode.watch.
+    if (name === 'watch') report(at, 'a service cannot be named watch: voicemode-watch.service is vm watch\'s own unit (vm watch --install-service); choose another name', 'key');
     const ctx: RuleContext = { name, at, env, home, secretAt: (pointer) => secrets.get(pointer), report };
     kind.rules(ws, ctx);
     const written = Number.isInteger(ws['port']);

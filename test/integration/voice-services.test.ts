@@ -172,6 +172,22 @@ describe.skipIf(!userManagerAvailable())('whisper, kokoro and a command service 
     expect(logs.stdout).toContain('whisper server listening at');
   });
 
+  it('a service dropped from the file is left running, and status says so, whatever its name', async () => {
+    const pid = await mainPid('voicemode-my-llm.service');
+    const full = spec();
+    await writeFile(specPath, full.replace(/\n {2}my-llm:\n(?: {4}.*\n)+/, '\n'));
+    try {
+      const s = await vm('status');
+      expect(s.stdout).toMatch(new RegExp(`my-llm  \\(not in the file; .*\\)\\n  running  yes, pid ${pid}\\n  files    .*voicemode-my-llm\\.service`));
+      expect((await vm('plan')).stdout).toContain(`my-llm is not in the file but is still running (pid ${pid}, systemd); vm leaves it alone`);
+      expect((await vm('apply', '--yes')).code).toBe(0);
+    } finally {
+      await writeFile(specPath, full);
+    }
+    expect(await mainPid('voicemode-my-llm.service')).toBe(pid);
+    expect((await vm('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+
   it('drift of each is healed by one apply: killed whisper, hand-edited kokoro unit, stopped command', async () => {
     const lkPid = await mainPid('voicemode-livekit.service');
     process.kill(await mainPid('voicemode-whisper.service'), 'SIGKILL');

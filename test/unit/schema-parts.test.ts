@@ -66,6 +66,12 @@ describe('a kind under another name', () => {
     ]);
   });
 
+  it('a service cannot take the name of vm watch’s own unit', () => {
+    expect(problems('version: 1\nservices:\n  watch:\n    kind: command\n    command: [/bin/w]\n    port: 9000\n')).toEqual([
+      "vm.yaml:3:3: a service cannot be named watch: voicemode-watch.service is vm watch's own unit (vm watch --install-service); choose another name (at /services/watch)",
+    ]);
+  });
+
   it('kind: livekit is only the service named livekit: another name is told which kinds it can be', () => {
     expect(problems('version: 1\nservices:\n  lk2:\n    kind: livekit\n')).toEqual(['vm.yaml:4:11: kind must be one of whisper, kokoro, command, redis; got "livekit" (at /services/lk2/kind)']);
   });
