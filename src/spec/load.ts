@@ -14,7 +14,7 @@ import { MAX_SPEC_BYTES, decodeSpec, parseSpec, sizeProblem } from './parse.js';
 import { hostLabel, hostMatches, hostnameOf, hostPatterns, matchingHosts, mergeHosts } from './hosts.js';
 import { checkServiceRules } from './rules.js';
 import { checkClientRules } from './rules-clients.js';
-import { readSecretFileSync, resolveSecrets, secretEnvNames } from './secrets.js';
+import { readSecretFileSync, resolveSecrets } from './secrets.js';
 import type { SecretFileRead } from './secrets.js';
 import { mergeProblems, sortProblems, validateSchema } from './validate.js';
 
@@ -173,7 +173,7 @@ function checkText(text: string, file: string, env: Env, opts: ValidateOptions, 
   // A secret that cannot be had here stands in as UNRESOLVED_SECRET (read-only commands only).
   const byPointer = deferred.length === 0 ? secrets.byPointer : new Map([...secrets.byPointer, ...deferred.map((p) => [p.pointer, UNRESOLVED_SECRET] as const)]);
   const desired = normalise(parsed.spec.data as WrittenSpec, opts.source ?? { kind: 'file', path: file, via: 'flag' }, env, byPointer, secrets.lazy, process.platform);
-  const envNames = secretEnvNames(parsed.spec.data);
+  const envNames = secrets.envNames;
   return {
     desired: {
       ...desired,

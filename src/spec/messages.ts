@@ -12,6 +12,8 @@ import type { ErrorObject } from 'ajv';
 import { allowedKeys, kindKeys, namedKinds } from './generated/validate.js';
 import { pointerSegments } from './parse.js';
 import { findKind } from '../services/registry.js';
+import type { KindName } from '../model.js';
+import { serviceKind } from './normalise.js';
 
 export interface Described {
   readonly pointer: string;
@@ -80,11 +82,10 @@ export function isUnderKeys(pointer: string, data: unknown): boolean {
   return sensitive.some((s) => rest === s || rest.startsWith(`${s}/`));
 }
 
-/** The kind the entry at `/services/NAME` is: its `kind:`, or its name (as the schema reads it). */
+/** The kind the entry at `/services/NAME` is (NAME escaped), as the schema reads it: serviceKind. */
 function kindOfEntry(name: string, data: unknown): string {
-  const entry = valueAt(data, `/services/${name}`);
-  const kind = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)['kind'] : undefined;
-  return typeof kind === 'string' ? kind : name.replace(/~1/g, '/').replace(/~0/g, '~');
+  const kind = valueAt(data, `/services/${name}/kind`);
+  return serviceKind(pointerSegments(`/${name}`)[0] ?? '', typeof kind === 'string' ? { kind: kind as KindName } : {});
 }
 
 /** A name the user chose (a key), quoted for a message and cut short when long. */

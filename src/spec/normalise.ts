@@ -5,8 +5,9 @@
 import { join } from 'node:path';
 import type { ClientsDesired, DesiredState, KindName, SecretResult, ServiceDesired, SpecSource, SupervisorKind } from '../model.js';
 import type { NormaliseContext } from '../services/contract.js';
-import { kindNamed, PRESET_NAMES } from '../services/registry.js';
-import { escapePointer } from './messages.js';
+import { findKind, kindNamed, PRESET_NAMES } from '../services/registry.js';
+import { escapePointer, valueAt } from './messages.js';
+import { isMap } from './rule-kit.js';
 import { DEFAULTS } from './default.js';
 
 /** tailscale serve's port for `expose.https` when the file names none. */
@@ -105,6 +106,17 @@ function normaliseClients(w: NonNullable<WrittenSpec['clients']>, env: Env): Cli
     ...(w.env_file === undefined ? {} : { envFile: expandHome(w.env_file, env) }),
     ...(w.lk_project === undefined || home === undefined ? {} : { lkProject: { name: w.lk_project, configFile: join(home, '.livekit', 'cli-config.yaml') } }),
   };
+}
+
+/**
+ * The file's service entries that are mappings, as written (before the schema's verdict), each
+ * with its pointer and its kind: undefined for a `kind:` vm does not have (the schema reports it).
+ * What the rules and the secrets walk.
+ */
+export function writtenServices(data: unknown): Array<{ readonly name: string; readonly at: string; readonly entry: Readonly<Record<string, unknown>>; readonly kind: ReturnType<typeof findKind> }> {
+  const services = valueAt(data, '/services');
+  if (!isMap(services)) return [];
+  return Object.entries(services).flatMap(([name, entry]) => (isMap(entry) ? [{ name, at: `/services/${escapePointer(name)}`, entry, kind: findKind(serviceKind(name, entry as { kind?: never })) }] : []));
 }
 
 /** `kind:` when written; else the well-known name (livekit, whisper, kokoro) says it. */

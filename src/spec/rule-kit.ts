@@ -26,14 +26,11 @@ export type Entry = Readonly<Record<string, unknown>>;
 
 export const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The entry's value at a pointer relative to it (`/rtc/tcp_port`). */
-export const get = (entry: Entry, rel: string): unknown => valueAt(entry, rel);
-
 const MAX_HEALTH_TIMEOUT_MS = 3_600_000;
 
 /** health.timeout must be a real wait: above 0, at most an hour. */
 export function checkHealthTimeout(entry: Entry, ctx: RuleContext): void {
-  const timeout = get(entry, '/health/timeout');
+  const timeout = valueAt(entry, '/health/timeout');
   const ms = parseDuration(timeout);
   if (ms !== undefined && (ms <= 0 || ms > MAX_HEALTH_TIMEOUT_MS)) ctx.report(`${ctx.at}/health/timeout`, `timeout must be longer than 0 and at most 1 hour (got ${show(timeout)})`);
 }

@@ -6,11 +6,9 @@
 // user sees everything in one go (src/spec/rule-kit.ts says what that asks of a rule).
 
 import type { SpecProblem } from '../model.js';
-import { findKind } from '../services/registry.js';
-import { escapePointer, valueAt } from './messages.js';
-import { homeDir, serviceKind, type Env } from './normalise.js';
+import { homeDir, writtenServices, type Env } from './normalise.js';
 import { locate, type ParsedSpec } from './parse.js';
-import { isMap, type RuleContext } from './rule-kit.js';
+import type { RuleContext } from './rule-kit.js';
 
 /** `secrets`: the secrets load.ts resolved, by JSON pointer (exposure rules judge them). */
 export function checkServiceRules(spec: ParsedSpec, env: Env, secrets: ReadonlyMap<string, string>): SpecProblem[] {
@@ -19,14 +17,9 @@ export function checkServiceRules(spec: ParsedSpec, env: Env, secrets: ReadonlyM
     const { line, column } = locate(spec, pointer, part);
     problems.push({ file: spec.file, line, column, message, pointer });
   };
-  const services = valueAt(spec.data, '/services');
-  if (!isMap(services)) return problems;
   const home = homeDir(env);
   const ports: Array<{ name: string; port: number; pointer: string; binds: readonly string[] }> = [];
-  for (const [name, ws] of Object.entries(services)) {
-    if (!isMap(ws)) continue;
-    const at = `/services/${escapePointer(name)}`;
-    const kind = findKind(serviceKind(name, ws as { kind?: never }));
+  for (const { name, at, entry: ws, kind } of writtenServices(spec.data)) {
     // A kind the schema does not know (a typo in `kind:`) is the schema's to report.
     if (kind === undefined) continue;
     // vm watch --install-service is voicemode-watch.service / com.voicemode.watch.

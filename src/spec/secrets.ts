@@ -9,9 +9,8 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { SpecProblem } from '../model.js';
-import { escapePointer } from './messages.js';
-import { expandHome, homeDir, serviceKind } from './normalise.js';
-import { findKind } from '../services/registry.js';
+import { valueAt } from './messages.js';
+import { expandHome, homeDir, writtenServices } from './normalise.js';
 import type { Env } from './normalise.js';
 import { locate } from './parse.js';
 import type { ParsedSpec } from './parse.js';
@@ -134,16 +133,8 @@ export interface SecretPlace {
 }
 
 /** Every place the file writes a secret, each service's kind saying where (in file order). */
-export function secretPlaces(data: unknown): SecretPlace[] {
-  const services = (data as { services?: unknown } | null)?.services;
-  if (typeof services !== 'object' || services === null || Array.isArray(services)) return [];
-  const out: SecretPlace[] = [];
-  for (const [name, ws] of Object.entries(services as Record<string, unknown>)) {
-    if (typeof ws !== 'object' || ws === null || Array.isArray(ws)) continue;
-    const w = ws as Record<string, unknown>;
-    out.push(...(findKind(serviceKind(name, w as { kind?: never }))?.secrets?.(w, `/services/${escapePointer(name)}`) ?? []));
-  }
-  return out;
+function secretPlaces(data: unknown): SecretPlace[] {
+  return writtenServices(data).flatMap(({ at, entry, kind }) => kind?.secrets?.(entry, at) ?? []);
 }
 
 export interface ResolvedSecrets {
@@ -152,6 +143,8 @@ export interface ResolvedSecrets {
   /** The lazy ones: each its value, or why it cannot be had (never the value in that). */
   readonly lazy: ReadonlyMap<string, Resolved>;
   readonly problems: SpecProblem[];
+  /** The environment variables the secrets are read from (not the lazy ones), each once, in file order. */
+  readonly envNames: readonly string[];
 }
 
 /**
@@ -162,10 +155,11 @@ export function resolveSecrets(spec: ParsedSpec, schemaProblems: readonly SpecPr
   const byPointer = new Map<string, string>();
   const lazy = new Map<string, Resolved>();
   const problems: SpecProblem[] = [];
+  const envNames = new Set<string>();
   for (const { pointer, who, lazy: isLazy } of secretPlaces(spec.data)) {
-    if (schemaProblems.some((p) => p.pointer === pointer || p.pointer.startsWith(`${pointer}/`))) continue;
-    const ref = secretRef(at(spec.data, pointer));
-    if (ref === undefined) continue;
+    const ref = secretRef(valueAt(spec.data, pointer));
+    if (ref?.kind === 'env' && isLazy !== true) envNames.add(ref.name);
+    if (ref === undefined || schemaProblems.some((p) => p.pointer === pointer || p.pointer.startsWith(`${pointer}/`))) continue;
     const r = resolveSecret(ref, who, src);
     if (isLazy === true) {
       // "plan and apply read it each time" is about the other secrets; this one is read only when used.
@@ -177,26 +171,9 @@ export function resolveSecrets(spec: ParsedSpec, schemaProblems: readonly SpecPr
       problems.push({ file: spec.file, line, column, pointer, message: r.message });
     }
   }
-  return { byPointer, lazy, problems };
+  return { byPointer, lazy, problems, envNames: [...envNames] };
 }
 
-/** The environment variables the file's secrets are read from (not the lazy ones), each once. */
-export function secretEnvNames(data: unknown): string[] {
-  const names = secretPlaces(data).flatMap((p) => {
-    const ref = p.lazy === true ? undefined : secretRef(at(data, p.pointer));
-    return ref?.kind === 'env' ? [ref.name] : [];
-  });
-  return [...new Set(names)];
-}
-
-/** A pointer's value in plain data. */
-function at(data: unknown, pointer: string): unknown {
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce<unknown>((v, seg) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[seg] : undefined), data);
-}
 
 
 /**

@@ -7,15 +7,15 @@
 //   - `command:` belongs to kind: command only (a preset renders its own command line).
 
 import { baseUrlProblem } from '../../platform/url-policy.js';
-import { show } from '../../spec/messages.js';
-import { checkBindAddresses, checkHealthTimeout, get, isMap, needsHome, refuseOpenWithoutAuth, type Entry, type RuleContext } from '../../spec/rule-kit.js';
+import { show, valueAt } from '../../spec/messages.js';
+import { checkBindAddresses, checkHealthTimeout, isMap, needsHome, refuseOpenWithoutAuth, type Entry, type RuleContext } from '../../spec/rule-kit.js';
 
 export function httpRules(kind: string, ws: Entry, ctx: RuleContext): void {
   const { at, report } = ctx;
   refuseOpenWithoutAuth(ws, ctx, checkBindAddresses(ws, ctx, ['127.0.0.1']));
-  needsHome(ctx, `${at}/install/path`, get(ws, '/install/path'));
+  needsHome(ctx, `${at}/install/path`, valueAt(ws, '/install/path'));
   needsHome(ctx, `${at}/working_dir`, ws['working_dir']);
-  needsHome(ctx, `${at}/model/path`, get(ws, '/model/path'));
+  needsHome(ctx, `${at}/model/path`, valueAt(ws, '/model/path'));
 
   const model = ws['model'];
   if (isMap(model)) {

@@ -7,8 +7,8 @@ import { baseUrlProblem } from '../../platform/url-policy.js';
 import { splitAddress } from '../../resources/redis-ping.js';
 import { LIVEKIT_DEFAULTS as DEFAULTS } from './defaults.js';
 import { describeExposure, exposure } from '../../spec/exposure.js';
-import { escapePointer, show, subject } from '../../spec/messages.js';
-import { checkBindAddresses, checkHealthTimeout, get, isMap, needsHome, type Entry, type RuleContext } from '../../spec/rule-kit.js';
+import { escapePointer, show, subject, valueAt } from '../../spec/messages.js';
+import { checkBindAddresses, checkHealthTimeout, isMap, needsHome, type Entry, type RuleContext } from '../../spec/rule-kit.js';
 import { describeWeakness, secretWeakness } from './exposure-rules.js';
 import { fallbackUrlProblem } from './fallback-url.js';
 import type { SecretPlace } from '../../spec/secrets.js';
@@ -23,7 +23,7 @@ export function livekitRules(lk: Entry, ctx: RuleContext): void {
   const { at, report } = ctx;
   /** The port at `rel`, its default when absent, undefined when the schema rejects it. */
   const port = (rel: string, fallback: number): Port | undefined => {
-    const v = get(lk, rel);
+    const v = valueAt(lk, rel);
     if (v === undefined) return { value: fallback, pointer: undefined };
     return Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535 ? { value: v as number, pointer: `${at}${rel}` } : undefined;
   };
@@ -48,22 +48,19 @@ export function livekitRules(lk: Entry, ctx: RuleContext): void {
     report(tcp.pointer ?? http.pointer ?? `${at}/rtc`, `${named(tcp, 'tcp_port')} is the same as ${named(http, 'port')}; they must differ`);
   }
 
-  const method = get(lk, '/install/method');
-  const baseUrl = get(lk, '/install/base_url');
+  const method = valueAt(lk, '/install/method');
+  const baseUrl = valueAt(lk, '/install/base_url');
   if ((method === undefined || method === 'release') && typeof baseUrl === 'string') {
     const why = baseUrlProblem(baseUrl);
     if (why !== undefined) report(`${at}/install/base_url`, `base_url is not acceptable: ${why}`);
   }
-  const path = get(lk, '/install/path');
-  if (typeof path === 'string' && path.startsWith('~/') && ctx.home === undefined) {
-    report(`${at}/install/path`, 'path starts with ~/ but HOME is not set to an absolute path; write the full path');
-  }
-  needsHome(ctx, `${at}/install/archive`, get(lk, '/install/archive'));
+  needsHome(ctx, `${at}/install/path`, valueAt(lk, '/install/path'));
+  needsHome(ctx, `${at}/install/archive`, valueAt(lk, '/install/archive'));
   checkBindAddresses(lk, ctx, DEFAULTS.bindAddresses);
 
   // use_external_ip makes LiveKit ask STUN for its public address and advertise that instead of
   // rtc.node_ip (mediatransportutil rtcconfig: determineIP runs when UseExternalIP is set).
-  if (get(lk, '/expose/tailscale') === true && get(lk, '/rtc/use_external_ip') === true) {
+  if (valueAt(lk, '/expose/tailscale') === true && valueAt(lk, '/rtc/use_external_ip') === true) {
     report(`${at}/rtc/use_external_ip`, 'use_external_ip: true advertises the public address found by STUN, but expose.tailscale advertises the tailnet address as rtc.node_ip; remove one of them');
   }
 
@@ -77,7 +74,7 @@ export function livekitRules(lk: Entry, ctx: RuleContext): void {
     }
   }
 
-  const url = get(lk, '/fallback/url');
+  const url = valueAt(lk, '/fallback/url');
   if (typeof url === 'string') {
     const why = fallbackUrlProblem(url);
     if (why !== undefined) report(`${at}/fallback/url`, `fallback ${why}`);
