@@ -17,10 +17,8 @@ import { specFromPaths } from './resources/supervised.js';
 import type { ObserveMemo, ServicePlan, ServiceSnapshot } from './services/contract.js';
 import { observeFragmentFiles } from './resources/managed-fragment.js';
 import { parseRecord } from './resources/ownership.js';
-import { findKind, kindNamed, kindOf, PRESET_NAMES } from './services/registry.js';
+import { findKind, kindNamed, kindOf, knownServiceNames } from './services/registry.js';
 
-/** A name vm could have given a service (the schema's pattern for service names). */
-const SERVICE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
 export interface Snapshot {
   readonly roots: Roots;
@@ -101,9 +99,7 @@ async function observeClients(host: Host, desired: DesiredState, roots: Roots): 
  * which stays until remove_data); a name no kind is known by is looked for as a `command`.
  */
 async function leftovers(host: Host, desired: DesiredState, roots: Roots, facts: Facts): Promise<Observation['leftovers']> {
-  // logs/vm is vm watch's own (--install-service).
-  const logged = (await host.readdir(join(roots.voicemodeHome, 'logs'))).filter((n) => SERVICE_NAME.test(n) && n !== 'vm');
-  const names = [...new Set([...PRESET_NAMES, ...logged])].filter((n) => !Object.hasOwn(desired.services, n));
+  const names = knownServiceNames(await host.readdir(join(roots.voicemodeHome, 'logs'))).filter((n) => !Object.hasOwn(desired.services, n));
   const found = await Promise.all(
     names.map(async (name) => {
       const kind = findKind(name) ?? kindNamed('command');

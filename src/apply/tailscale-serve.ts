@@ -5,6 +5,7 @@
 import type { Effect } from '../model.js';
 import type { Host } from '../platform/host.js';
 import { UserError } from '../errors.js';
+import { observeServe } from '../facts/tailnet.js';
 
 const PRIVATE_DIR_MODE = 0o700;
 
@@ -29,14 +30,8 @@ export async function runServe(host: Host, e: Extract<Effect, { kind: 'tailscale
   if (e.verb === 'off') await host.remove(e.record);
 }
 
-/** Whether tailscale serves e.port at all (`serve status --json`); true when it cannot say. */
+/** Whether tailscale serves e.port at all; true when it cannot say. */
 async function served(host: Host, e: Extract<Effect, { kind: 'tailscale-serve' }>): Promise<boolean> {
-  const r = await host.exec(e.binary, ['serve', 'status', '--json'], { timeoutMs: 15_000 });
-  if (r.code !== 0) return true;
-  try {
-    const tcp = (JSON.parse(r.stdout) as { TCP?: Record<string, unknown> }).TCP ?? {};
-    return Object.hasOwn(tcp, String(e.port));
-  } catch {
-    return true;
-  }
+  const s = await observeServe(host, e.binary);
+  return !s.ok || Object.hasOwn(s.tcp, String(e.port));
 }

@@ -61,8 +61,9 @@ export interface LockedApplyRequest {
   readonly rotateLogs?: boolean;
   readonly observe?: ObserveOptions;
   /**
-   * Whether to take the fresh plan (non-empty, no blockers): the CLI confirms a plan that changed
-   * while it waited; the watch decides here what it may retry. May throw (the lock is released).
+   * Whether to take the fresh plan (non-empty, no blockers; without the held services' steps):
+   * the CLI confirms a plan that changed while it waited; the watch decides here whether it may
+   * try again yet. May throw (the lock is released).
    */
   readonly decide?: (fresh: Snapshot) => boolean | Promise<boolean>;
   /**
@@ -98,10 +99,11 @@ export async function lockedApply(r: LockedApplyRequest): Promise<LockedApplyOut
     if (fresh.plan.blockers.length > 0) return { kind: 'blocked', fresh, blockers: fresh.plan.blockers };
     if (fresh.plan.steps.length === 0) return { kind: 'converged-meanwhile', fresh };
     if (r.signal?.aborted === true) return { kind: 'stopped' };
-    if (r.decide !== undefined && !(await r.decide(fresh))) return { kind: 'declined', fresh };
     const held = r.hold?.(fresh) ?? new Set<ServiceName>();
     const taken = withholding(fresh, held);
+    // Only held changes: nothing may be taken.
     if (taken.plan.steps.length === 0) return { kind: 'declined', fresh };
+    if (r.decide !== undefined && !(await r.decide(taken))) return { kind: 'declined', fresh };
     try {
       const result = await applyPlan(r.host, r.desired, taken, r.ctx, r.reporter ?? {}, {
         ...(held.size === 0 ? {} : { held }),

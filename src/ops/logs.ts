@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import { resolveRoots, servicePaths } from '../paths.js';
 import { rotatedPath } from '../platform/log-rotate.js';
-import { PRESET_NAMES } from '../services/registry.js';
+import { knownServiceNames } from '../services/registry.js';
 
 /** The most lines the MCP `service` tool returns at once: a log is for reading, not for copying whole. */
 export const MAX_LOG_LINES = 10_000;
@@ -26,8 +26,7 @@ export interface ServiceLog {
  */
 export async function readServiceLog(env: Readonly<Record<string, string | undefined>>, name: string, lines: number): Promise<ServiceLog> {
   const roots = resolveRoots(env);
-  const logged = (await fs.readdir(`${roots.voicemodeHome}/logs`).catch(() => [] as string[])).filter((n) => n !== 'vm');
-  const known = [...new Set([...PRESET_NAMES, ...logged])];
+  const known = knownServiceNames(await fs.readdir(`${roots.voicemodeHome}/logs`).catch(() => [] as string[]));
   if (!known.includes(name)) throw new UserError('USAGE', `unknown service ${JSON.stringify(name)}`, `services: ${known.join(', ')}`);
   if (!Number.isSafeInteger(lines) || lines < 0) throw new UserError('USAGE', `lines must be a whole number, got ${lines}`);
   const logFile = servicePaths(roots, name).logFile;

@@ -44,6 +44,18 @@ export function kindNamed(kind: KindName): AnyKind {
   return KINDS[kind];
 }
 
+/** A name vm could have given a service (the schema's pattern for service names). */
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+
+/**
+ * The services vm can know of without the file: the well-known names, and every name it ever
+ * started a service as (`logEntries`: the names in $VOICEMODE_HOME/logs; `vm` there is vm watch's
+ * own). Its log directory stays until remove_data, so a service dropped from the file is found.
+ */
+export function knownServiceNames(logEntries: readonly string[]): string[] {
+  return [...new Set([...PRESET_NAMES, ...logEntries.filter((n) => n !== 'vm' && SERVICE_NAME.test(n))])];
+}
+
 /** The kind a file names (`kind:` as written, before the schema has judged it), if vm has it. */
 export function findKind(kind: string): AnyKind | undefined {
   return Object.hasOwn(KINDS, kind) ? KINDS[kind as KindName] : undefined;

@@ -9,7 +9,7 @@ import type { DesiredState } from '../model.js';
 import { lockedApply } from '../ops/locked-apply.js';
 import type { Host } from '../platform/host.js';
 import { describeHolder } from '../platform/lock.js';
-import { planContext, snapshot, type Snapshot } from '../reconcile.js';
+import { planContext, snapshot } from '../reconcile.js';
 import type { ObserveMemo } from '../services/contract.js';
 import { loadDesired } from '../spec/load.js';
 import { showDuration, type Emit } from './events.js';
@@ -139,7 +139,7 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
       observe: { memo: observeMemo },
       reporter: reporter(emit),
       events: { onLockWait: (h) => emit({ event: 'lock_wait', message: `waiting for the apply lock, held by ${describeHolder(h, host.now())}` }) },
-      decide: (fresh) => mayApply(fresh, why),
+      decide: mayApply,
       hold: (fresh) => heldNames(fresh, why),
     });
     const done = (ok: boolean, message?: string) => emit({ event: 'reconcile_done', trigger: why, ok, duration_ms: Math.round(host.now() - t0), ...(message === undefined ? {} : { message }) });
@@ -168,10 +168,10 @@ export async function startWatch(host: Host, opts: WatchOptions, emit: Emit): Pr
   };
 
   /**
-   * Whether the plan made under the lock may be taken. The one place the watch can say no to a
-   * fresh plan (backing off, given up); anything it should not retry belongs here.
+   * Whether the plan made under the lock may be taken: the one place the watch can say no to a
+   * fresh plan (backing off, given up). A held-back change is left out of it before (hold).
    */
-  const mayApply = (fresh: Snapshot, why: Trigger): boolean => mayAttempt(memo, host.now()) && withholding(fresh, heldNames(fresh, why)).plan.steps.length > 0;
+  const mayApply = (): boolean => mayAttempt(memo, host.now());
 
   const failed = (why: Trigger, t0: number, key: string, message: string): void => {
     memo = recordFailure(memo, key, host.now(), retry);
