@@ -10,7 +10,7 @@ import { httpPaths, type HttpPaths } from './paths.js';
 import { planHttp } from './plan.js';
 import { httpRollback } from './rollback.js';
 import { restartAndWait } from '../../resources/supervised.js';
-import { httpHealthUrl, httpServiceSpec, HTTP_HEALTH } from './spec.js';
+import { httpHealthUrl, httpHealthWait, httpServiceSpec } from './spec.js';
 import { httpStatus } from './status.js';
 import { httpRules } from './rules.js';
 
@@ -50,7 +50,7 @@ export function httpKind(kind: HttpKindName, preset: HttpPreset): ServiceKind<Ht
     restartEffects({ desired: d, observed: o, paths }) {
       const sup = o.supervisor;
       if (sup.kind === 'unavailable') return [];
-      return restartAndWait(sup.kind, httpServiceSpec(d, paths, sup.kind), { url: httpHealthUrl(d), check: HTTP_HEALTH, timeoutMs: d.health.timeoutMs });
+      return restartAndWait(sup.kind, httpServiceSpec(d, paths, sup.kind), httpHealthWait(d));
     },
     status: httpStatus,
   };

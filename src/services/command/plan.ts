@@ -10,7 +10,7 @@ import type { Ownership } from '../../resources/managed-file.js';
 import { planSupervised, planSupervisedAbsent, planSupervisor, programInput } from '../../resources/supervised.js';
 import type { ServicePlan } from '../contract.js';
 import type { HttpPaths } from './paths.js';
-import { httpHealthUrl, httpServiceSpec, renderHttpDefinition, HTTP_HEALTH } from './spec.js';
+import { httpHealthWait, httpServiceSpec, renderHttpDefinition } from './spec.js';
 
 export function planHttp(d: HttpServiceDesired, o: HttpObserved, paths: HttpPaths, ctx: PlanContext): ServicePlan {
   const out: ServicePlan = { steps: [], blockers: [], warnings: [], notes: [] };
@@ -51,7 +51,7 @@ export function planHttp(d: HttpServiceDesired, o: HttpObserved, paths: HttpPath
 
   const own: Ownership = { written: o.written, salt: o.written.salt ?? ctx.freshSalt(), stateFile: paths.writtenRecord, hmac: ctx.hmac, force: ctx.force };
   const definition = renderHttpDefinition(kind, svc, ctx.template('service.service'));
-  const health = { url: httpHealthUrl(d), check: HTTP_HEALTH, timeoutMs: d.health.timeoutMs };
+  const health = httpHealthWait(d);
   const uses = [['model', o.model?.exists === true ? o.model.mtimeMs : undefined]] as const;
   planSupervised(out, programInput(d, o, { state: d.state, kind, svc, runtime: o.runtime, definition, logDir: paths.logDir, health, restartBecause, uses }), own);
   return out;

@@ -4,6 +4,7 @@ import type { HealthCheck, ServiceSpec, SupervisorKind } from '../../model.js';
 import type { HttpServiceDesired } from './model.js';
 import { renderPlist } from '../../resources/plist.js';
 import { renderUnit } from '../../resources/unit.js';
+import type { SupervisedInput } from '../../resources/supervised.js';
 import type { HttpPaths } from './paths.js';
 
 export function httpServiceSpec(d: HttpServiceDesired, paths: HttpPaths, kind: SupervisorKind): ServiceSpec {
@@ -34,10 +35,15 @@ export function renderHttpDefinition(kind: SupervisorKind, svc: ServiceSpec, tem
   }
 }
 
-/** Where to ask for health: loopback when the service listens there, else its first address. */
 /** Any 2xx is healthy; 503 is still starting (whisper-server answers it while it loads its model). */
 export const HTTP_HEALTH: HealthCheck = { protocol: 'http', starting: 503 };
 
+/** The wait for health after a start or restart: the plan's, and `vm restart`'s. */
+export function httpHealthWait(d: Pick<HttpServiceDesired, 'port' | 'bindAddresses' | 'health'>): SupervisedInput['health'] {
+  return { url: httpHealthUrl(d), check: HTTP_HEALTH, timeoutMs: d.health.timeoutMs };
+}
+
+/** Where to ask for health: loopback when the service listens there, else its first address. */
 export function httpHealthUrl(d: Pick<HttpServiceDesired, 'port' | 'bindAddresses' | 'health'>): string {
   const addrs = d.bindAddresses;
   const loopbackOrAny = addrs.length === 0 || addrs.some((a) => a === '0.0.0.0' || a === '::' || a.startsWith('127.'));

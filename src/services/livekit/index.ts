@@ -9,7 +9,7 @@ import { normaliseLiveKit } from './normalise.js';
 import { livekitPaths } from './paths.js';
 import { planLiveKit } from './plan.js';
 import { restartAndWait } from '../../resources/supervised.js';
-import { clientUrl, healthUrl, LIVEKIT_HEALTH } from './render.js';
+import { clientUrl, healthWait } from './render.js';
 import { serviceSpec } from './supervision.js';
 import { removeFailedVersions, rollbackEffects } from './rollback.js';
 import { livekitStatus } from './status.js';
@@ -78,7 +78,7 @@ export const livekitKind: ServiceKind<LiveKitDesired, LiveKitObserved, LiveKitPa
     if (sup.kind === 'unavailable') return [];
     // The same ServiceSpec and health check the planner builds (plan.ts).
     const svc = serviceSpec(d, paths, sup.kind, d.install.method === 'brew' ? o.binary.path : paths.binary);
-    return restartAndWait(sup.kind, svc, { url: healthUrl(d), check: LIVEKIT_HEALTH, timeoutMs: d.health.timeoutMs });
+    return restartAndWait(sup.kind, svc, healthWait(d));
   },
   status: livekitStatus,
   clientFragments: livekitClientFragments,

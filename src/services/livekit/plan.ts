@@ -22,7 +22,7 @@ import { describeKeyChanges, MIN_SECRET_LENGTH, readKeyFile, resolveKeys } from 
 import { planAbsent } from './plan-absent.js';
 import { planBinary } from './plan-binary.js';
 import { planServe, tailnetAddress, tailnetWarnings } from './expose.js';
-import { bindAddressesWith, healthUrl, redactConfigText, redactedConfig, redactKeyFile, renderConfig, renderKeyFile, LIVEKIT_HEALTH } from './render.js';
+import { bindAddressesWith, healthWait, redactConfigText, redactedConfig, redactKeyFile, renderConfig, renderKeyFile } from './render.js';
 import { renderDefinition, serviceSpec } from './supervision.js';
 
 export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKitPaths, ctx: PlanContext): ServicePlan {
@@ -114,7 +114,7 @@ export function planLiveKit(d: LiveKitDesired, o: LiveKitObserved, paths: LiveKi
       definition: renderDefinition(kind, svc, ctx.template('livekit.service')),
       observed: { runtime: o.runtime, definition: o.definition, logDirMode: o.logDirMode, health: o.health },
       logDir: paths.logDir,
-      health: { url: healthUrl(d), check: LIVEKIT_HEALTH, timeoutMs: d.health.timeoutMs },
+      health: healthWait(d),
       restartBecause,
       uses: [
         ['binary', o.binary.kind === 'present' ? o.binary.mtimeMs : undefined],

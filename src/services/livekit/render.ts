@@ -7,6 +7,7 @@ import { parse, stringify } from 'yaml';
 import { ipBytes, isWildcard } from '../../ip.js';
 import type { LiveKitDesired, LiveKitPaths } from './model.js';
 import type { HealthCheck } from '../../model.js';
+import type { SupervisedInput } from '../../resources/supervised.js';
 
 const MANAGED = '# Managed by vm (Voice Mode). `vm apply` rewrites this file: change voicemode.services.yaml instead.\n';
 
@@ -116,10 +117,15 @@ export function clientUrl(d: Pick<LiveKitDesired, 'port' | 'bindAddresses'>): st
   return `ws://${host}:${d.port}`;
 }
 
-/** Where to ask for health: loopback when LiveKit listens there, else its first address. */
 /** livekit-server answers `GET /` with `OK`, and 406 while its node stats are stale (FACTS.md). */
 export const LIVEKIT_HEALTH: HealthCheck = { protocol: 'http', body: 'OK', starting: 406 };
 
+/** The wait for health after a start or restart: the plan's, and `vm restart`'s. */
+export function healthWait(d: LiveKitDesired): SupervisedInput['health'] {
+  return { url: healthUrl(d), check: LIVEKIT_HEALTH, timeoutMs: d.health.timeoutMs };
+}
+
+/** Where to ask for health: loopback when LiveKit listens there, else its first address. */
 export function healthUrl(d: LiveKitDesired): string {
   return healthUrlOf(d.port, d.bindAddresses);
 }

@@ -9,7 +9,7 @@ import { normaliseRedis, REDIS_PORT, type WrittenRedis } from './normalise.js';
 import { observeRedis } from './observe.js';
 import { planRedis } from './plan.js';
 import { restartAndWait, rollbackSupervised } from '../../resources/supervised.js';
-import { redisAddress, redisPaths, redisServiceSpec, type RedisPaths, REDIS_HEALTH } from './spec.js';
+import { redisHealthWait, redisPaths, redisServiceSpec, type RedisPaths } from './spec.js';
 import { redisStatus } from './status.js';
 import { redisRules } from './rules.js';
 
@@ -27,8 +27,7 @@ export const redisKind: ServiceKind<RedisDesired, RedisObserved, RedisPaths> = {
   restartEffects({ desired: d, observed: o, paths }) {
     const sup = o.supervisor;
     if (sup.kind === 'unavailable') return [];
-    const address = redisAddress(d);
-    return restartAndWait(sup.kind, redisServiceSpec(d, paths, sup.kind), { url: `redis://${address}`, check: REDIS_HEALTH, timeoutMs: d.health.timeoutMs, resp: { address, password: d.password } });
+    return restartAndWait(sup.kind, redisServiceSpec(d, paths, sup.kind), redisHealthWait(d));
   },
   rollback(before, touched) {
     // Put back the config and unit as they were, then the process as it was.

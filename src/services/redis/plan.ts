@@ -9,7 +9,7 @@ import { fileProblem, planWrite, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type Owner
 import { planSupervised, planSupervisedAbsent, planSupervisor, programInput } from '../../resources/supervised.js';
 import { renderHttpDefinition } from '../command/spec.js';
 import type { ServicePlan } from '../contract.js';
-import { redisAddress, redisServiceSpec, renderRedisConfig, type RedisPaths, REDIS_HEALTH } from './spec.js';
+import { redisHealthWait, redisServiceSpec, renderRedisConfig, type RedisPaths } from './spec.js';
 
 const SENSITIVE = '(sensitive)';
 
@@ -47,9 +47,8 @@ export function planRedis(d: RedisDesired, o: RedisObserved, paths: RedisPaths, 
   }
   if (kind === undefined || svc === undefined || o.runtime === undefined) return out;
 
-  const address = redisAddress(d);
   const definition = renderHttpDefinition(kind, svc, ctx.template('service.service'));
-  const health = { url: `redis://${address}`, check: REDIS_HEALTH, timeoutMs: d.health.timeoutMs, resp: { address, password: d.password } };
+  const health = redisHealthWait(d);
   const uses = [['config', o.config.exists ? o.config.mtimeMs : undefined]] as const;
   planSupervised(out, programInput(d, o, { state: d.state, kind, svc, runtime: o.runtime, definition, logDir: paths.logDir, health, restartBecause, uses }), own);
   return out;

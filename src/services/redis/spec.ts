@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { HealthCheck, Roots, ServiceName, ServicePaths, ServiceSpec, SupervisorKind } from '../../model.js';
 import type { RedisDesired } from './model.js';
 import { servicePaths } from '../../paths.js';
+import type { SupervisedInput } from '../../resources/supervised.js';
 
 export interface RedisPaths extends ServicePaths {
   /** $VOICEMODE_HOME/services/NAME/redis.conf */
@@ -57,10 +58,16 @@ export function redisServiceSpec(d: RedisDesired, paths: RedisPaths, kind: Super
   };
 }
 
-/** Where vm PINGs it: loopback when it listens there, else its first address. */
 /** PING → PONG; LOADING while it loads its data. */
 export const REDIS_HEALTH: HealthCheck = { protocol: 'resp' };
 
+/** The wait for health after a start or restart (PING, with its password): the plan's, and `vm restart`'s. */
+export function redisHealthWait(d: RedisDesired): SupervisedInput['health'] {
+  const address = redisAddress(d);
+  return { url: `redis://${address}`, check: REDIS_HEALTH, timeoutMs: d.health.timeoutMs, resp: { address, password: d.password } };
+}
+
+/** Where vm PINGs it: loopback when it listens there, else its first address. */
 export function redisAddress(d: Pick<RedisDesired, 'port' | 'bindAddresses'>): string {
   const addrs = d.bindAddresses;
   const loop = addrs.length === 0 || addrs.some((a) => a === '0.0.0.0' || a === '::' || a.startsWith('127.'));
