@@ -87,12 +87,6 @@ export function assembleSchema() {
   };
 }
 
-/** What the generated validator needs to know of the kinds, besides the schema itself. */
-export function kindFacts() {
-  const parts = kindParts();
-  return { byName: parts.filter((p) => p.byName).map((p) => p.kind), anyName: parts.filter((p) => p.anyName).map((p) => p.kind) };
-}
-
 export function schemaText() {
   return `${JSON.stringify(assembleSchema(), null, 2)}\n`;
 }

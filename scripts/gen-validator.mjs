@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import standaloneModule from 'ajv/dist/standalone/index.js';
-import { assembleSchema, kindFacts, kindParts } from './gen-schema.mjs';
+import { assembleSchema, kindParts } from './gen-schema.mjs';
 
 const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
 const standaloneCode = standaloneModule.default ?? standaloneModule;
@@ -25,6 +25,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outPath = join(root, 'src', 'spec', 'generated', 'validate.js');
 
 const schema = assembleSchema();
+const parts = kindParts();
 
 /**
  * The schema without annotations: ajv embeds the schema in the module, and only editors read
@@ -103,8 +104,8 @@ code =
   '/* eslint-disable */\n' +
   code +
   `\nexport const allowedKeys = ${JSON.stringify(closedObjects(schema, '', {}))};\n` +
-  `export const kindKeys = ${JSON.stringify(Object.fromEntries(kindParts().map((p) => [p.kind, closedObjects(p.schema, '', {})])))};\n` +
-  `export const namedKinds = ${JSON.stringify(kindFacts().byName)};\n`;
+  `export const kindKeys = ${JSON.stringify(Object.fromEntries(parts.map((p) => [p.kind, closedObjects(p.schema, '', {})])))};\n` +
+  `export const namedKinds = ${JSON.stringify(parts.filter((p) => p.byName).map((p) => p.kind))};\n`;
 
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, code);
