@@ -94,9 +94,8 @@ async function observeClients(host: Host, desired: DesiredState, roots: Roots): 
 
 /**
  * Services vm set up that the file no longer declares: only looked for, to say so (deleting by
- * omission is how people lose data) — its files, and whether the supervisor still runs it. The
- * names: the well-known ones, and every service vm ever started (each has its log directory,
- * which stays until remove_data); a name no kind is known by is looked for as a `command`.
+ * omission is how people lose data) — its files, and whether the supervisor still runs it, for
+ * every name vm knows (knownServiceNames); a name no kind is known by is looked for as a `command`.
  */
 async function leftovers(host: Host, desired: DesiredState, roots: Roots, facts: Facts): Promise<Observation['leftovers']> {
   const names = knownServiceNames(await host.readdir(join(roots.voicemodeHome, 'logs'))).filter((n) => !Object.hasOwn(desired.services, n));

@@ -1,7 +1,7 @@
 // When LiveKit listens beyond loopback (or on the tailnet), anyone who can reach the port can
-// try its keys and, in dev mode, its /debug/pprof endpoints. rules.ts (beside this file) refuses a weak secret or
-// dev: true there (unless allow_insecure: true); exposureWarnings names what allow_insecure let
-// through, for every plan to show. Pure.
+// try its keys and, in dev mode, its /debug/pprof endpoints. rules.ts (beside this file) refuses
+// a weak secret or dev: true there (unless allow_insecure: true); exposureWarnings names what
+// allow_insecure let through, for every plan to show. Pure.
 
 import { describeExposure, exposure } from '../../spec/exposure.js';
 import type { LiveKitDesired } from './model.js';
